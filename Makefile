@@ -1,0 +1,43 @@
+# SpinStack: the two commands are `make demo` and `make test`. Everything runs through scripts/env, which builds
+# and caches the environment (a Debian sid root with Python 3.14 where the host has no Python >= 3.14.2).
+
+ENV := scripts/env
+PYTEST := $(ENV) python -m pytest
+# The engine, the store and the project's shape need no Home Assistant: they run without its pytest plugin (which
+# also slows asyncio down with its debug checks), proving they do not lean on it.
+PURE_TESTS := tests/engine tests/store tests/architecture
+PLAYS ?= 1000000
+
+.PHONY: test lint types unit env bench demo clean help
+
+help:
+	@echo "make test    lint, types and every test (installs what it needs)"
+	@echo "make bench   benchmarks, JSON on stdout (PLAYS=1000000 by default)"
+	@echo "make demo    a real Home Assistant with SpinStack and emulated speakers"
+
+env:
+	$(ENV) true
+
+test: lint types unit
+
+lint: env
+	$(ENV) ruff check .
+	$(ENV) ruff format --check .
+
+types: env
+	$(ENV) mypy
+
+unit: env
+	$(ENV) rm -f .coverage .coverage.*
+	$(PYTEST) -p no:homeassistant --cov --cov-report= $(PURE_TESTS)
+	$(ENV) python -m coverage report
+
+bench: env
+	@PLAYS=$(PLAYS) $(ENV) python -m bench
+
+demo: env
+	@echo "make demo arrives with the Sonos emulator and the Home Assistant integration (issue 3)." >&2
+	@exit 2
+
+clean:
+	rm -rf .venv .coverage .coverage.* .mypy_cache .ruff_cache .scratch

@@ -1,0 +1,1 @@
+"""SpinStack's benchmarks (`make bench`): JSON on stdout, progress on stderr."""

@@ -1,0 +1,32 @@
+"""`python -m bench`: run SpinStack's benchmarks and print one JSON document on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+from typing import Any
+
+from . import store_bench
+
+
+def run() -> None:
+    started = time.time()
+    result: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "sqlite": sqlite3.sqlite_version,
+        },
+        "store": store_bench.main(),
+    }
+    result["seconds"] = round(time.time() - started, 1)
+    json.dump(result, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,149 @@
+"""The play store's benchmark: bulk insert, recording one play, opening, size, and every documented query."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+import functools
+import itertools
+import os
+from pathlib import Path
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from custom_components.spinstack.store import Store
+
+from .history import generate
+
+ZONE = "Europe/Paris"
+ROUNDS = 25
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median": round(statistics.median(ordered) * 1000, 3), "p95": round(p95 * 1000, 3)}
+
+
+def query_params(store: Store, now: float) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each benchmarked view: (documented query, parameters) for a history that ends at ``now``."""
+    clock = store.clock
+    today = clock.day_start(now)
+    month = clock.month_start(now)
+    year = clock.year_start(now)
+    local_now = clock.local(now)
+    # A month two years back: artists first heard in it.
+    back = datetime(local_now.year - 2, local_now.month, 1, tzinfo=clock.tz).timestamp()
+    return {
+        "plays_today": ("plays_count", {"start": today, "end": today + 86400}),
+        "plays_last_7_days": ("plays_between", {"start": now - 7 * 86400, "end": now + 1, "limit": 5000}),
+        "top_tracks_last_7_days": ("top_tracks", {"start": now - 7 * 86400, "end": now + 1, "limit": 10}),
+        "top_artists_this_month": (
+            "top_artists_months",
+            {"first_month": clock.month_key(clock.local(month)), "last_month": clock.month_key(local_now), "limit": 10},
+        ),
+        "top_artists_this_year": (
+            "top_artists_months",
+            {"first_month": clock.month_key(clock.local(year)), "last_month": clock.month_key(local_now), "limit": 10},
+        ),
+        "top_artists_all_time": ("top_artists_all_time", {"limit": 10}),
+        "top_albums_all_time": ("top_albums_all_time", {"limit": 10}),
+        "search_artist_and_title": ("search_tracks", {"match": '"artist 0001" "song"', "limit": 20}),
+        "plays_of_one_track": ("track_plays", {"track_id": 1, "limit": 1000}),
+        "plays_per_day_over_a_year": (
+            "plays_per_day",
+            {"first_lhour": clock.lhour(today - 365 * 86400), "end_lhour": clock.lhour(today + 86400)},
+        ),
+        "heatmap_over_a_year": (
+            "heatmap",
+            {"first_lhour": clock.lhour(today - 365 * 86400), "end_lhour": clock.lhour(today + 86400)},
+        ),
+        "artists_first_heard_in_a_month": (
+            "new_artists",
+            {"start": back, "end": clock.next_month(back), "limit": 500},
+        ),
+    }
+
+
+async def _timed(run: Callable[[], Awaitable[Any]], rounds: int) -> tuple[list[float], Any]:
+    samples, result = [], None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = await run()
+        samples.append(time.perf_counter() - started)
+    return samples, result
+
+
+async def bench(plays: int, folder: Path) -> dict[str, Any]:
+    path = folder / "spinstack.db"
+    end = float(int(time.time() // 3600) * 3600)
+    store = await Store.open(path, ZONE)
+    try:
+        log(f"generating and inserting {plays:,} plays (20 years)")
+        # Generated in chunks outside the clock: the figure is the store's, not the generator's.
+        history = generate(plays, end=end)
+        inserted, bulk_seconds = 0, 0.0
+        while chunk := list(itertools.islice(history, 50_000)):
+            started = time.perf_counter()
+            inserted += await store.add_plays(chunk, origin="bench")
+            bulk_seconds += time.perf_counter() - started
+            log(f"  {inserted:,} / {plays:,} ({inserted / bulk_seconds:,.0f} plays/s)")
+
+        log("recording single plays")
+        live = generate(200, end=end + 2 * 86400, years=2 / 365.25, seed=7)
+        samples = []
+        for play in live:
+            play_started = time.perf_counter()
+            await store.add_play(play)
+            samples.append(time.perf_counter() - play_started)
+        record = _ms(samples)
+
+        log("timing the documented queries")
+        queries: dict[str, Any] = {}
+        for view, (name, params) in query_params(store, end).items():
+            await store.query(name, **params)  # warm
+            timings, rows = await _timed(functools.partial(store.query, name, **params), ROUNDS)
+            figures = _ms(timings)
+            queries[view] = {
+                "query": name,
+                "median_ms": figures["median"],
+                "p95_ms": figures["p95"],
+                "rows": len(rows),
+                "plan": await store.explain(name, **params),
+            }
+        await store.scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+        total = int(await store.scalar("SELECT count(*) FROM plays"))
+    finally:
+        await store.close()
+
+    db_bytes = path.stat().st_size
+    opens = []
+    for _ in range(5):
+        open_started = time.perf_counter()
+        reopened = await Store.open(path, ZONE)
+        await reopened.scalar("SELECT count(*) FROM artists")
+        opens.append(time.perf_counter() - open_started)
+        await reopened.close()
+    return {
+        "plays": total,
+        "bulk_insert_per_s": round(inserted / bulk_seconds),
+        "record_play_ms": record,
+        "open_ms": _ms(opens)["median"],
+        "db_bytes": db_bytes,
+        "bytes_per_play": round(db_bytes / max(total, 1), 1),
+        "queries": queries,
+    }
+
+
+def main() -> dict[str, Any]:
+    plays = int(os.environ.get("PLAYS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="spinstack-bench-") as folder:
+        return asyncio.run(bench(plays, Path(folder)))

@@ -1,0 +1,21 @@
+"""SpinStack's play store: schema, migrations, writes and the queries shared by its readers.
+
+Knows the engine's types and aiosqlite; knows nothing of Home Assistant.
+"""
+
+from .clock import LocalClock
+from .queries import QUERIES, search_expression
+from .schema import SCHEMA_VERSION, SchemaTooNewError
+from .store import ORIGIN_LIVE, Store, StoreInfo, name_key
+
+__all__ = [
+    "ORIGIN_LIVE",
+    "QUERIES",
+    "SCHEMA_VERSION",
+    "LocalClock",
+    "SchemaTooNewError",
+    "Store",
+    "StoreInfo",
+    "name_key",
+    "search_expression",
+]

@@ -1,0 +1,106 @@
+"""The documented queries of the play store, by name.
+
+Every query here is used by more than one reader (sensors, services, insights, the benchmark) and has a test that
+asserts its plan uses an index or a roll-up: none scans the plays table.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_PLAY_COLUMNS = """
+    p.id, p.started_at, p.heard, a.name AS artist, t.title, al.title AS album, aa.name AS album_artist,
+    t.duration, t.isrc, t.mbid, t.spotify_id, c.service, c.kind, c.speaker, c.room, c.origin, t.id AS track_id
+"""
+_PLAY_JOINS = """
+    JOIN tracks t ON t.id = p.track_id
+    JOIN artists a ON a.id = t.artist_id
+    LEFT JOIN albums al ON al.id = p.album_id
+    LEFT JOIN artists aa ON aa.id = al.artist_id
+    JOIN contexts c ON c.id = p.context_id
+"""
+
+QUERIES: Final[dict[str, str]] = {
+    # Plays in [start, end): a count (plays today) and a list, newest first (plays in the last 7 days).
+    "plays_count": "SELECT count(*) AS plays FROM plays WHERE started_at >= :start AND started_at < :end",
+    "plays_between": f"""
+        SELECT {_PLAY_COLUMNS} FROM plays p {_PLAY_JOINS}
+        WHERE p.started_at >= :start AND p.started_at < :end
+        ORDER BY p.started_at DESC LIMIT :limit
+    """,
+    "last_play": f"""
+        SELECT {_PLAY_COLUMNS} FROM plays p {_PLAY_JOINS}
+        WHERE p.started_at = (SELECT max(started_at) FROM plays) ORDER BY p.id DESC LIMIT 1
+    """,
+    "heard_between": """
+        SELECT coalesce(sum(heard), 0) AS heard FROM plays WHERE started_at >= :start AND started_at < :end
+    """,
+    # Top tracks of a short period (days): from the plays of the period, by index.
+    "top_tracks": """
+        SELECT t.id AS track_id, a.name AS artist, t.title, x.plays, x.heard
+        FROM (SELECT track_id, count(*) AS plays, sum(heard) AS heard FROM plays
+              WHERE started_at >= :start AND started_at < :end
+              GROUP BY track_id ORDER BY plays DESC, heard DESC LIMIT :limit) AS x
+        JOIN tracks t ON t.id = x.track_id JOIN artists a ON a.id = t.artist_id
+        ORDER BY x.plays DESC, x.heard DESC
+    """,
+    # Top artists of whole local months (this month, this year): the monthly roll-up.
+    "top_artists_months": """
+        SELECT a.id AS artist_id, a.name AS artist, x.plays, x.heard
+        FROM (SELECT artist_id, sum(plays) AS plays, sum(heard) AS heard FROM r_month_artist
+              WHERE month >= :first_month AND month <= :last_month
+              GROUP BY artist_id ORDER BY plays DESC, heard DESC LIMIT :limit) AS x
+        JOIN artists a ON a.id = x.artist_id
+        ORDER BY x.plays DESC, x.heard DESC
+    """,
+    # All time: the counters kept on each artist, album and track, read through their indexes.
+    "top_artists_all_time": """
+        SELECT id AS artist_id, name AS artist, plays, heard FROM artists
+        WHERE plays > 0 ORDER BY plays DESC LIMIT :limit
+    """,
+    "top_albums_all_time": """
+        SELECT al.id AS album_id, al.title AS album, a.name AS artist, al.plays, al.heard
+        FROM albums al JOIN artists a ON a.id = al.artist_id
+        WHERE al.plays > 0 ORDER BY al.plays DESC LIMIT :limit
+    """,
+    "top_tracks_all_time": """
+        SELECT t.id AS track_id, a.name AS artist, t.title, t.plays, t.heard
+        FROM tracks t JOIN artists a ON a.id = t.artist_id
+        WHERE t.plays > 0 ORDER BY t.plays DESC LIMIT :limit
+    """,
+    # Text search on artist and title (trigram full-text index; :match is built by search_expression).
+    "search_tracks": """
+        SELECT t.id AS track_id, a.name AS artist, t.title, t.plays, t.heard
+        FROM track_search s JOIN tracks t ON t.id = s.rowid JOIN artists a ON a.id = t.artist_id
+        WHERE track_search MATCH :match
+        ORDER BY t.plays DESC LIMIT :limit
+    """,
+    # All plays of one track, newest first.
+    "track_plays": """
+        SELECT p.id, p.started_at, p.heard, c.service, c.room, c.origin
+        FROM plays p JOIN contexts c ON c.id = p.context_id
+        WHERE p.track_id = :track_id ORDER BY p.started_at DESC LIMIT :limit
+    """,
+    # Plays per local day, and the hour-by-weekday heatmap (Monday = 0), from the hourly roll-up.
+    "plays_per_day": """
+        SELECT lhour / 24 AS day, sum(plays) AS plays, sum(heard) AS heard FROM r_hour
+        WHERE lhour >= :first_lhour AND lhour < :end_lhour GROUP BY day ORDER BY day
+    """,
+    "heatmap": """
+        SELECT (lhour / 24 + 3) % 7 AS weekday, lhour % 24 AS hour, sum(plays) AS plays, sum(heard) AS heard
+        FROM r_hour WHERE lhour >= :first_lhour AND lhour < :end_lhour GROUP BY weekday, hour
+    """,
+    # Artists first heard in [start, end).
+    "new_artists": """
+        SELECT id AS artist_id, name AS artist, first_played, plays FROM artists
+        WHERE first_played >= :start AND first_played < :end ORDER BY first_played LIMIT :limit
+    """,
+}
+
+
+def search_expression(text: str) -> str | None:
+    """An FTS5 expression matching every word of ``text`` (words of three or more characters), or None."""
+    words = [word for word in text.split() if len(word) >= 3]
+    if not words:
+        return None
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words[:8])

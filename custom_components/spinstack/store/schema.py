@@ -1,0 +1,206 @@
+"""The play store's schema and its migrations.
+
+The version lives in ``PRAGMA user_version``. Each migration takes the database from version N-1 to N inside one
+transaction; opening a store applies the missing ones in order. Never edit a released migration: add one.
+
+Design (figures in bench/README.md): plays are narrow rows of integers (about 60 bytes with their two indexes)
+pointing at tracks, artists, albums and contexts (service, kind, speaker, room, origin); names are stored once.
+Roll-ups (per local hour, per local month and artist, all-time counters on each artist, track and album) answer the
+period queries without scanning plays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import sqlite3
+
+# Version 1: the plays and what they point at.
+_V1 = """
+CREATE TABLE artists (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL UNIQUE,
+    mbid TEXT
+);
+CREATE TABLE albums (
+    id INTEGER PRIMARY KEY,
+    artist_id INTEGER NOT NULL REFERENCES artists(id),
+    title TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    mbid TEXT,
+    UNIQUE (artist_id, title_key)
+);
+CREATE TABLE tracks (
+    id INTEGER PRIMARY KEY,
+    artist_id INTEGER NOT NULL REFERENCES artists(id),
+    title TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    duration INTEGER,
+    isrc TEXT,
+    mbid TEXT,
+    spotify_id TEXT,
+    UNIQUE (artist_id, title_key)
+);
+CREATE TABLE contexts (
+    id INTEGER PRIMARY KEY,
+    service TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    speaker TEXT NOT NULL,
+    room TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    UNIQUE (service, kind, speaker, room, origin)
+);
+-- started_at: epoch seconds (UTC); lhour: the local hour number (local wall time in seconds since the epoch,
+-- divided by 3600), fixed when the play is written so that days, hours and months follow local time and DST.
+CREATE TABLE plays (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    track_id INTEGER NOT NULL REFERENCES tracks(id),
+    album_id INTEGER REFERENCES albums(id),
+    context_id INTEGER NOT NULL REFERENCES contexts(id),
+    heard INTEGER NOT NULL,
+    lhour INTEGER NOT NULL
+);
+-- One row per listen: a play written twice (a retry, a restart) is ignored. Also serves "all plays of a track".
+CREATE UNIQUE INDEX plays_by_track ON plays (track_id, started_at);
+CREATE INDEX plays_by_time ON plays (started_at);
+CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+# Version 2: roll-ups, all-time counters and text search, built from the plays already there.
+_V2 = """
+ALTER TABLE artists ADD COLUMN plays INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE artists ADD COLUMN heard INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE artists ADD COLUMN first_played INTEGER;
+ALTER TABLE albums ADD COLUMN plays INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE albums ADD COLUMN heard INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tracks ADD COLUMN plays INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tracks ADD COLUMN heard INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX artists_by_plays ON artists (plays DESC);
+CREATE INDEX artists_by_first_played ON artists (first_played);
+CREATE INDEX albums_by_plays ON albums (plays DESC);
+CREATE INDEX tracks_by_plays ON tracks (plays DESC);
+CREATE TABLE r_hour (
+    lhour INTEGER PRIMARY KEY,
+    plays INTEGER NOT NULL,
+    heard INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE r_month_artist (
+    month INTEGER NOT NULL,
+    artist_id INTEGER NOT NULL,
+    plays INTEGER NOT NULL,
+    heard INTEGER NOT NULL,
+    PRIMARY KEY (month, artist_id)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE track_search USING fts5 (artist, title, content='', tokenize='trigram remove_diacritics 1');
+"""
+
+
+def _v2_backfill(conn: sqlite3.Connection) -> None:
+    """Fill the roll-ups and the search index from the plays and tracks of version 1."""
+    conn.execute(
+        "INSERT INTO track_search (rowid, artist, title) "
+        "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id"
+    )
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM plays").fetchone()[0]
+    for statement in ROLLUP_STATEMENTS:
+        conn.execute(statement, (0, last))
+
+
+# Fold the plays with id in (?, ?] into the roll-ups. Used by the migration, by bulk inserts and by single plays.
+ROLLUP_STATEMENTS: tuple[str, ...] = (
+    """
+    INSERT INTO r_hour (lhour, plays, heard)
+    SELECT lhour, count(*), sum(heard) FROM plays WHERE id > ?1 AND id <= ?2 GROUP BY lhour
+    ON CONFLICT (lhour) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard
+    """,
+    """
+    INSERT INTO r_month_artist (month, artist_id, plays, heard)
+    SELECT CAST(strftime('%Y%m', p.lhour * 3600, 'unixepoch') AS INTEGER), t.artist_id, count(*), sum(p.heard)
+    FROM plays p JOIN tracks t ON t.id = p.track_id
+    WHERE p.id > ?1 AND p.id <= ?2
+    GROUP BY 1, 2
+    ON CONFLICT (month, artist_id) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard
+    """,
+    """
+    UPDATE tracks SET plays = tracks.plays + c.n, heard = tracks.heard + c.h
+    FROM (SELECT track_id, count(*) AS n, sum(heard) AS h FROM plays WHERE id > ?1 AND id <= ?2 GROUP BY track_id)
+        AS c
+    WHERE tracks.id = c.track_id
+    """,
+    """
+    UPDATE albums SET plays = albums.plays + c.n, heard = albums.heard + c.h
+    FROM (SELECT album_id, count(*) AS n, sum(heard) AS h FROM plays
+          WHERE id > ?1 AND id <= ?2 AND album_id IS NOT NULL GROUP BY album_id) AS c
+    WHERE albums.id = c.album_id
+    """,
+    """
+    UPDATE artists SET
+        plays = artists.plays + c.n,
+        heard = artists.heard + c.h,
+        first_played = min(coalesce(artists.first_played, c.f), c.f)
+    FROM (SELECT t.artist_id, count(*) AS n, sum(p.heard) AS h, min(p.started_at) AS f
+          FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2 GROUP BY t.artist_id) AS c
+    WHERE artists.id = c.artist_id
+    """,
+)
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(sql: str, after: Migration | None = None) -> Migration:
+    def migrate(conn: sqlite3.Connection) -> None:
+        for statement in _split(sql):
+            conn.execute(statement)
+        if after is not None:
+            after(conn)
+
+    return migrate
+
+
+def _split(sql: str) -> list[str]:
+    """Split a script into statements (the migrations hold no semicolons inside strings)."""
+    statements, current = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statements.append("\n".join(current).strip())
+            current = []
+    rest = "\n".join(current).strip()
+    if rest:
+        statements.append(rest)
+    return statements
+
+
+# MIGRATIONS[n - 1] takes the database from version n - 1 to version n.
+MIGRATIONS: tuple[Migration, ...] = (
+    _script(_V1),
+    _script(_V2, _v2_backfill),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The file was written by a newer SpinStack."""
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> tuple[int, int]:
+    """Bring the database to ``target`` (the newest by default), one transaction per step; returns (version
+    before, version after)."""
+    newest = len(MIGRATIONS)
+    target = newest if target is None else target
+    before = conn.execute("PRAGMA user_version").fetchone()[0]
+    if before > newest:
+        raise SchemaTooNewError(f"the play store has schema version {before}; this SpinStack knows up to {newest}")
+    for version in range(before + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[version - 1](conn)
+            conn.execute(f"PRAGMA user_version = {version:d}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return before, max(before, target)

@@ -1,0 +1,545 @@
+"""SpinStack's play store: one SQLite file, WAL, reached through aiosqlite so the event loop never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+import itertools
+import json
+import logging
+from operator import attrgetter
+from pathlib import Path
+import sqlite3
+import sys
+from typing import Any, NamedTuple, Self
+
+import aiosqlite
+
+from ..engine.model import Play
+from .clock import LocalClock
+from .queries import QUERIES, search_expression
+from .schema import SCHEMA_VERSION, migrate
+
+_LOGGER = logging.getLogger(__name__)
+
+ORIGIN_LIVE = "live"
+# A play of the same track starting within this many seconds of one already stored is the same play (a listen
+# re-counted after a restart whose start was estimated from the speaker's position).
+LIVE_TOLERANCE_SECONDS = 10
+_BULK_CHUNK = 20_000
+_CACHE_LIMIT = 4096
+
+
+def name_key(name: str) -> str:
+    """The key names are matched on: case and spacing do not make another artist or track."""
+    return " ".join(name.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """What the store says of itself (diagnostics, health)."""
+
+    path: str
+    schema_version: int
+    migrated_from: int
+    plays: int
+    size_bytes: int
+
+
+class _Row(NamedTuple):
+    """A play as written: the plays table's columns, and the artist the roll-ups need."""
+
+    started_at: int
+    track_id: int
+    album_id: int | None
+    context_id: int
+    heard: int
+    lhour: int
+    artist_id: int
+
+
+class _Lru(dict[Any, int]):
+    """A bounded id cache: cleared when full (names repeat; a miss costs one indexed statement)."""
+
+    def remember(self, key: Any, value: int) -> None:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[key] = value
+
+
+def _prepare_file(path: Path) -> tuple[int, int]:
+    """Create the folder and the file, set WAL, and migrate: blocking, run in a worker thread."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        return migrate(conn)
+    finally:
+        conn.close()
+
+
+class Store:
+    """Plays in and out. One writer connection; every write is one transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: LocalClock, migrated_from: int) -> None:
+        self._conn = conn
+        self.path = path
+        self.clock = clock
+        self.migrated_from = migrated_from
+        self._lock = asyncio.Lock()
+        self._artists = _Lru()
+        self._albums = _Lru()
+        self._tracks = _Lru()
+        self._contexts = _Lru()
+        self._months: dict[int, int] = {}
+
+    # -- life cycle ----------------------------------------------------------------------------------------------
+    @classmethod
+    async def open(cls, path: Path | str, timezone: str | tzinfo = "UTC") -> Self:
+        """Open (creating and migrating as needed) the store at ``path``."""
+        path = Path(path)
+        before, _ = await asyncio.to_thread(_prepare_file, path)
+        conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+        conn.row_factory = aiosqlite.Row
+        try:
+            for pragma in (
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA temp_store = MEMORY",
+                "PRAGMA cache_size = -16000",
+                "PRAGMA busy_timeout = 30000",
+            ):
+                await conn.execute(pragma)
+        except BaseException:
+            await conn.close()
+            raise
+        if before < SCHEMA_VERSION:
+            _LOGGER.info("Play store %s migrated from schema version %s to %s", path, before, SCHEMA_VERSION)
+        return cls(conn, path, LocalClock(timezone), before)
+
+    async def close(self) -> None:
+        """Close the store; writes in progress finish first."""
+        async with self._lock:
+            await self._conn.close()
+
+    async def info(self) -> StoreInfo:
+        """Facts about the file."""
+        plays = await self.scalar("SELECT count(*) FROM plays")
+        size = await asyncio.to_thread(self._size)
+        return StoreInfo(str(self.path), SCHEMA_VERSION, self.migrated_from, int(plays or 0), size)
+
+    def _size(self) -> int:
+        files = (self.path, Path(f"{self.path}-wal"))
+        return sum(file.stat().st_size for file in files if file.exists())
+
+    # -- writes --------------------------------------------------------------------------------------------------
+    async def add_play(
+        self, play: Play, origin: str = ORIGIN_LIVE, tolerance: int = LIVE_TOLERANCE_SECONDS
+    ) -> int | None:
+        """Write one play; returns its row id, or None when it was already there (same track, same start within
+        ``tolerance`` seconds)."""
+        async with self._lock:
+            conn = self._conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                track_id, album_id = await self._resolve(play)
+                context_id = await self._context_id(play, origin)
+                started = round(play.started_at)
+                async with conn.execute(
+                    "SELECT 1 FROM plays WHERE track_id = ? AND started_at BETWEEN ? AND ? LIMIT 1",
+                    (track_id, started - tolerance, started + tolerance),
+                ) as cursor:
+                    duplicate = await cursor.fetchone() is not None
+                row_id: int | None = None
+                if not duplicate:
+                    artist_id = await self.scalar("SELECT artist_id FROM tracks WHERE id = ?", (track_id,))
+                    row = _Row(
+                        started,
+                        track_id,
+                        album_id,
+                        context_id,
+                        round(play.heard),
+                        self.clock.lhour(play.started_at),
+                        int(artist_id),
+                    )
+                    if await self._write_rows([row]) == 1:
+                        row_id = int(await self.scalar("SELECT last_insert_rowid()"))
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            return row_id
+
+    async def add_plays(self, plays: Iterable[Play], origin: str) -> int:
+        """Write many plays (imports, the benchmark) in transactions of up to 20,000; returns how many were new.
+
+        Plays already stored (same track, same start second) are skipped.
+        """
+        inserted = 0
+        chunk: list[Play] = []
+        for play in plays:
+            chunk.append(play)
+            if len(chunk) >= _BULK_CHUNK:
+                inserted += await self._add_chunk(chunk, origin)
+                chunk = []
+        if chunk:
+            inserted += await self._add_chunk(chunk, origin)
+        return inserted
+
+    async def _add_chunk(self, plays: Sequence[Play], origin: str) -> int:
+        async with self._lock:
+            conn = self._conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                inserted = await self._insert_chunk(plays, origin)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            return inserted
+
+    async def _insert_chunk(self, plays: Sequence[Play], origin: str) -> int:
+        conn = self._conn
+        keys: dict[str, str] = {}
+        lhour = self.clock.lhour
+        # One pass over the plays: their keys, and every distinct artist, track, album and context.
+        artists: dict[str, str] = {}
+        tracks: dict[tuple[str, str], tuple[str, int]] = {}
+        albums: dict[tuple[str, str], str] = {}
+        contexts: dict[tuple[str, str, str, str, str], Play] = {}
+        prepared = []
+        for play in plays:
+            artist_key = keys.get(play.artist)
+            if artist_key is None:
+                artist_key = keys[play.artist] = name_key(play.artist)
+                artists.setdefault(artist_key, play.artist)
+            title_key = keys.get(play.title)
+            if title_key is None:
+                title_key = keys[play.title] = name_key(play.title)
+            track = (artist_key, title_key)
+            if track not in tracks:
+                tracks[track] = (play.title, round(play.duration))
+            album = None
+            if play.album:
+                owner_key = artist_key
+                if play.album_artist:
+                    owner_key = keys.get(play.album_artist) or name_key(play.album_artist)
+                    keys[play.album_artist] = owner_key
+                    artists.setdefault(owner_key, play.album_artist)
+                album_key = keys.get(play.album)
+                if album_key is None:
+                    album_key = keys[play.album] = name_key(play.album)
+                album = (owner_key, album_key)
+                if album not in albums:
+                    albums[album] = play.album
+            context = (play.service, play.kind, play.speaker, play.room or "", origin)
+            if context not in contexts:
+                contexts[context] = play
+            prepared.append((track, album, context, round(play.started_at), round(play.heard), lhour(play.started_at)))
+        artist_ids = await self._ids_for(
+            "artists",
+            "name_key",
+            list(artists.items()),
+            "INSERT OR IGNORE INTO artists (name_key, name) VALUES (?, ?)",
+        )
+        before_tracks = await self.scalar("SELECT coalesce(max(id), 0) FROM tracks")
+        by_artist_track = await self._pair_ids(
+            "tracks",
+            [(artist_ids[a], k, title, duration or None) for (a, k), (title, duration) in tracks.items()],
+            "INSERT OR IGNORE INTO tracks (artist_id, title_key, title, duration) VALUES (?, ?, ?, ?)",
+        )
+        await conn.execute(
+            "INSERT INTO track_search (rowid, artist, title) "
+            "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE t.id > ?",
+            (before_tracks,),
+        )
+        by_artist_album = await self._pair_ids(
+            "albums",
+            [(artist_ids[a], k, title) for (a, k), title in albums.items()],
+            "INSERT OR IGNORE INTO albums (artist_id, title_key, title) VALUES (?, ?, ?)",
+        )
+        track_ids = {
+            track: (by_artist_track[(artist_ids[track[0]], track[1])], artist_ids[track[0]]) for track in tracks
+        }
+        album_ids = {album: by_artist_album[(artist_ids[album[0]], album[1])] for album in albums}
+        context_ids = {context: await self._context_id(play, origin) for context, play in contexts.items()}
+        # Plays already stored in the chunk's time span (a resumed import), and repeats within the chunk.
+        low = min(item[3] for item in prepared)
+        high = max(item[3] for item in prepared)
+        async with conn.execute(
+            "SELECT track_id, started_at FROM plays WHERE started_at BETWEEN ? AND ?", (low, high)
+        ) as cursor:
+            seen: set[tuple[int, int]] = {(row[0], row[1]) for row in await cursor.fetchall()}
+        rows: list[_Row] = []
+        for track, album, context, started, heard, hour in prepared:
+            track_id, artist_id = track_ids[track]
+            if (track_id, started) in seen:
+                continue
+            seen.add((track_id, started))
+            rows.append(
+                _Row(
+                    started,
+                    track_id,
+                    None if album is None else album_ids[album],
+                    context_ids[context],
+                    heard,
+                    hour,
+                    artist_id,
+                )
+            )
+        return await self._write_rows(rows)
+
+    async def _write_rows(self, rows: list[_Row]) -> int:
+        """Insert plays known to be new and fold them into the roll-ups; returns how many were written."""
+        if not rows:
+            return 0
+        conn = self._conn
+        # In index order: the unique index takes them faster.
+        rows.sort(key=lambda row: (row.track_id, row.started_at))
+        before = int(await self.scalar("SELECT total_changes()"))
+        await conn.executemany(
+            "INSERT OR IGNORE INTO plays (started_at, track_id, album_id, context_id, heard, lhour) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [row[:6] for row in rows],
+        )
+        written = int(await self.scalar("SELECT total_changes()")) - before
+        if written != len(rows):
+            # Cannot happen under the store's lock; if it does, the roll-ups must not count what was not written.
+            raise RuntimeError(f"wrote {written} of {len(rows)} new plays; the transaction is rolled back")
+        await self._fold(rows)
+        return written
+
+    async def _fold(self, rows: list[_Row]) -> None:
+        """Add plays to the roll-ups and counters (the same sums as schema.ROLLUP_STATEMENTS)."""
+        hours: dict[int, list[int]] = {}
+        months: dict[tuple[int, int], list[int]] = {}
+        tracks: dict[int, list[int]] = {}
+        albums: dict[int, list[int]] = {}
+        artists: dict[int, list[int]] = {}
+        month_of = self._month_of_lhour
+        # Rows arrive sorted by track: sum each run of a track once, then spread the run to its artist.
+        for track_id, run in itertools.groupby(rows, key=attrgetter("track_id")):
+            n = heard = 0
+            first = sys.maxsize
+            artist_id = 0
+            for row in run:
+                n += 1
+                heard += row.heard
+                first = min(first, row.started_at)
+                sums = hours.get(row.lhour)
+                if sums is None:
+                    hours[row.lhour] = [1, row.heard]
+                else:
+                    sums[0] += 1
+                    sums[1] += row.heard
+                month = (month_of(row.lhour), row.artist_id)
+                sums = months.get(month)
+                if sums is None:
+                    months[month] = [1, row.heard]
+                else:
+                    sums[0] += 1
+                    sums[1] += row.heard
+                if row.album_id is not None:
+                    sums = albums.get(row.album_id)
+                    if sums is None:
+                        albums[row.album_id] = [1, row.heard]
+                    else:
+                        sums[0] += 1
+                        sums[1] += row.heard
+                artist_id = row.artist_id
+            tracks[track_id] = [n, heard]
+            sums = artists.get(artist_id)
+            if sums is None:
+                artists[artist_id] = [n, heard, first]
+            else:
+                sums[0] += n
+                sums[1] += heard
+                sums[2] = min(sums[2], first)
+        conn = self._conn
+        await conn.executemany(
+            "INSERT INTO r_hour (lhour, plays, heard) VALUES (?, ?, ?) ON CONFLICT (lhour) DO UPDATE "
+            "SET plays = plays + excluded.plays, heard = heard + excluded.heard",
+            [(hour, n, h) for hour, (n, h) in hours.items()],
+        )
+        await conn.executemany(
+            "INSERT INTO r_month_artist (month, artist_id, plays, heard) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (month, artist_id) DO UPDATE "
+            "SET plays = plays + excluded.plays, heard = heard + excluded.heard",
+            [(month, artist, n, h) for (month, artist), (n, h) in months.items()],
+        )
+        for table, sums_by_id in (("tracks", tracks), ("albums", albums)):
+            await conn.executemany(
+                f"UPDATE {table} SET plays = plays + ?, heard = heard + ? WHERE id = ?",  # noqa: S608 - fixed names
+                [(n, h, row_id) for row_id, (n, h) in sums_by_id.items()],
+            )
+        await conn.executemany(
+            "UPDATE artists SET plays = plays + ?, heard = heard + ?, "
+            "first_played = min(coalesce(first_played, ?3), ?3) WHERE id = ?4",
+            [(n, h, first, artist) for artist, (n, h, first) in artists.items()],
+        )
+
+    def _month_of_lhour(self, lhour: int) -> int:
+        day = lhour // 24
+        month = self._months.get(day)
+        if month is None:
+            date = datetime.fromtimestamp(day * 86400, UTC)
+            month = self._months[day] = date.year * 100 + date.month
+        return month
+
+    async def _ids_for(self, table: str, key_column: str, values: list[tuple[str, str]], insert: str) -> dict[str, int]:
+        """Ids of rows keyed by one text column, inserting the missing ones."""
+        await self._conn.executemany(insert, values)
+        rows = await self._lookup(
+            f"SELECT w.k1, t.id FROM temp.want w JOIN {table} t ON t.{key_column} = w.k1",  # noqa: S608
+            [(key, None) for key, _ in values],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def _pair_ids(self, table: str, values: list[tuple[Any, ...]], insert: str) -> dict[tuple[int, str], int]:
+        """Ids of rows keyed by (artist_id, title_key), inserting the missing ones."""
+        await self._conn.executemany(insert, values)
+        rows = await self._lookup(
+            f"SELECT w.k1, w.k2, t.id FROM temp.want w "  # noqa: S608 - fixed table names only
+            f"JOIN {table} t ON t.artist_id = w.k1 AND t.title_key = w.k2",
+            [(value[0], value[1]) for value in values],
+        )
+        return {(row[0], row[1]): row[2] for row in rows}
+
+    async def _lookup(self, sql: str, keys: list[tuple[Any, Any]]) -> list[sqlite3.Row]:
+        """Join a list of keys against a table through a temporary table: three statements, whatever the count."""
+        conn = self._conn
+        await conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (k1, k2)")
+        await conn.execute("DELETE FROM temp.want")
+        await conn.executemany("INSERT INTO temp.want (k1, k2) VALUES (?, ?)", keys)
+        async with conn.execute(sql) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _upsert_id(self, sql: str, params: tuple[Any, ...]) -> int:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def _artist_id(self, name: str) -> int:
+        key = name_key(name)
+        cached = self._artists.get(key)
+        if cached is None:
+            cached = await self._upsert_id(
+                "INSERT INTO artists (name_key, name) VALUES (?, ?) "
+                "ON CONFLICT (name_key) DO UPDATE SET name_key = excluded.name_key RETURNING id",
+                (key, name),
+            )
+            self._artists.remember(key, cached)
+        return cached
+
+    async def _resolve(self, play: Play) -> tuple[int, int | None]:
+        artist_id = await self._artist_id(play.artist)
+        title_key = name_key(play.title)
+        track_id = self._tracks.get((artist_id, title_key))
+        if track_id is None:
+            async with self._conn.execute(
+                "SELECT id FROM tracks WHERE artist_id = ? AND title_key = ?", (artist_id, title_key)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                cursor = await self._conn.execute(
+                    "INSERT INTO tracks (artist_id, title_key, title, duration) VALUES (?, ?, ?, ?)",
+                    (artist_id, title_key, play.title, round(play.duration) or None),
+                )
+                assert cursor.lastrowid is not None
+                track_id = cursor.lastrowid
+                await self._conn.execute(
+                    "INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)",
+                    (track_id, play.artist, play.title),
+                )
+            else:
+                track_id = int(row[0])
+            self._tracks.remember((artist_id, title_key), track_id)
+        album_id: int | None = None
+        if play.album:
+            owner = await self._artist_id(play.album_artist) if play.album_artist else artist_id
+            album_key = (owner, name_key(play.album))
+            album_id = self._albums.get(album_key)
+            if album_id is None:
+                album_id = await self._upsert_id(
+                    "INSERT INTO albums (artist_id, title_key, title) VALUES (?, ?, ?) "
+                    "ON CONFLICT (artist_id, title_key) DO UPDATE SET title_key = excluded.title_key RETURNING id",
+                    (owner, album_key[1], play.album),
+                )
+                self._albums.remember(album_key, album_id)
+        return track_id, album_id
+
+    async def _context_id(self, play: Play, origin: str) -> int:
+        key = (play.service, play.kind, play.speaker, play.room or "", origin)
+        cached = self._contexts.get(key)
+        if cached is None:
+            cached = await self._upsert_id(
+                "INSERT INTO contexts (service, kind, speaker, room, origin) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (service, kind, speaker, room, origin) DO UPDATE SET origin = excluded.origin "
+                "RETURNING id",
+                key,
+            )
+            self._contexts.remember(key, cached)
+        return cached
+
+    async def _rollback(self) -> None:
+        try:
+            await self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            _LOGGER.debug("Nothing to roll back", exc_info=True)
+        # Ids cached during the failed transaction may not exist.
+        for cache in (self._artists, self._albums, self._tracks, self._contexts):
+            cache.clear()
+
+    # -- key/value state (the engine's snapshot, import cursors) ---------------------------------------------------
+    async def get_state(self, key: str) -> Any:
+        """A JSON value saved with :meth:`set_state`, or None."""
+        async with self._conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else json.loads(row[0])
+
+    async def set_state(self, key: str, value: Any) -> None:
+        """Save a JSON value."""
+        async with self._lock:
+            await self._conn.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, separators=(",", ":"))),
+            )
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row."""
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a documented query (see queries.py) and return its rows as dicts."""
+        async with self._conn.execute(QUERIES[name], params) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
+    async def explain(self, name: str, **params: Any) -> list[str]:
+        """The query plan of a documented query, one line per step."""
+        async with self._conn.execute("EXPLAIN QUERY PLAN " + QUERIES[name], params) as cursor:
+            return [row[3] for row in await cursor.fetchall()]
+
+    async def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Tracks whose artist or title contain every word of ``text`` (three characters or more)."""
+        match = search_expression(text)
+        if match is None:
+            return []
+        short = [word.casefold() for word in text.split() if len(word) < 3]
+        if not short:
+            return await self.query("search_tracks", match=match, limit=limit)
+        # Words too short for the trigram index narrow the indexed matches.
+        rows = await self.query("search_tracks", match=match, limit=limit * 20)
+        return [row for row in rows if all(word in f"{row['artist']} {row['title']}".casefold() for word in short)][
+            :limit
+        ]
+
+    async def integrity_check(self) -> str:
+        """SQLite's own verdict on the file: 'ok' when it is sound."""
+        return str(await self.scalar("PRAGMA integrity_check"))

@@ -1,0 +1,1 @@
+"""SpinStack's tests; the folders mirror the integration's rooms."""

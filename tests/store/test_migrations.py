@@ -1,0 +1,115 @@
+"""Schema migrations: a file of every earlier version upgrades to the current one and loses nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import sqlite3
+
+import pytest
+
+from custom_components.spinstack.store import SCHEMA_VERSION, SchemaTooNewError, Store, schema
+from custom_components.spinstack.store.schema import MIGRATIONS, migrate
+
+from .conftest import ZONE, make_play
+
+PLAYS = [
+    make_play(1_700_000_000 + i * 1000, artist=f"Artist {i % 3}", title=f"Track {i % 4}", album=f"Album {i % 2}")
+    for i in range(40)
+]
+
+
+async def _reference(tmp_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The same plays written by the current version."""
+    store = await Store.open(tmp_path / "reference.db", ZONE)
+    try:
+        await store.add_plays(PLAYS, origin="live")
+        return {sql: await _rows(store, sql) for sql in CHECKS}
+    finally:
+        await store.close()
+
+
+CHECKS = (
+    "SELECT started_at, track_id, album_id, context_id, heard, lhour FROM plays ORDER BY id",
+    "SELECT name, plays, heard, first_played FROM artists ORDER BY id",
+    "SELECT title, plays, heard FROM tracks ORDER BY id",
+    "SELECT title, plays, heard FROM albums ORDER BY id",
+    "SELECT lhour, plays, heard FROM r_hour ORDER BY lhour",
+    "SELECT month, artist_id, plays, heard FROM r_month_artist ORDER BY month, artist_id",
+    "SELECT rowid FROM track_search WHERE track_search MATCH '\"track 3\"' ORDER BY rowid",
+)
+
+
+async def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    async with store._conn.execute(sql) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+def _write_version(path: Path, version: int, reference: Path) -> None:
+    """A file at ``version`` holding the reference plays (copied row by row from the reference file)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, version)
+    conn.execute("ATTACH DATABASE ? AS ref", (str(reference),))
+    for table, columns in (
+        ("artists", "id, name, name_key, mbid"),
+        ("albums", "id, artist_id, title, title_key, mbid"),
+        ("tracks", "id, artist_id, title, title_key, duration, isrc, mbid, spotify_id"),
+        ("contexts", "id, service, kind, speaker, room, origin"),
+        ("plays", "id, started_at, track_id, album_id, context_id, heard, lhour"),
+    ):
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM ref.{table}")
+    conn.execute("DETACH DATABASE ref")
+    conn.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+async def test_upgrade_from_every_earlier_version(tmp_path: Path, version: int) -> None:
+    expected = await _reference(tmp_path)
+    old = tmp_path / f"v{version}.db"
+    _write_version(old, version, tmp_path / "reference.db")
+    store = await Store.open(old, ZONE)
+    try:
+        assert store.migrated_from == version
+        assert await store.scalar("PRAGMA user_version") == SCHEMA_VERSION
+        for sql, rows in expected.items():
+            assert await _rows(store, sql) == rows, sql
+        # And it goes on working: the next play lands in the roll-ups too.
+        await store.add_play(make_play(1_800_000_000, artist="Artist 0", title="Track 0"))
+        assert await store.scalar("SELECT plays FROM artists WHERE name = 'Artist 0'") == 15
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+def test_every_version_is_reachable_from_empty(tmp_path: Path) -> None:
+    assert len(MIGRATIONS) == SCHEMA_VERSION
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    assert migrate(conn) == (0, SCHEMA_VERSION)
+    assert migrate(conn) == (SCHEMA_VERSION, SCHEMA_VERSION)
+    conn.close()
+
+
+async def test_a_file_from_a_newer_spinstack_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaTooNewError, match=r"knows up to"):
+        await Store.open(path, ZONE)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    conn.close()
+
+
+def test_a_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    with pytest.raises(RuntimeError, match="power cut"):
+        schema.migrate(conn)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+    conn.close()
