@@ -16,7 +16,7 @@ help:
 	@echo "make demo    a real Home Assistant with SpinStack and emulated speakers"
 
 env:
-	$(ENV) true
+	@$(ENV) true
 
 test: lint types unit
 

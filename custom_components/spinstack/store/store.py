@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 import itertools
 import json
@@ -28,7 +28,7 @@ ORIGIN_LIVE = "live"
 # A play of the same track starting within this many seconds of one already stored is the same play (a listen
 # re-counted after a restart whose start was estimated from the speaker's position).
 LIVE_TOLERANCE_SECONDS = 10
-_BULK_CHUNK = 20_000
+_BULK_CHUNK = 100_000
 _CACHE_LIMIT = 4096
 
 
@@ -58,6 +58,20 @@ class _Row(NamedTuple):
     heard: int
     lhour: int
     artist_id: int
+
+
+@dataclass(slots=True)
+class _BulkIds:
+    """Ids resolved during one bulk write."""
+
+    artists: dict[str, int] = field(default_factory=dict)
+    tracks: dict[tuple[int, str], int] = field(default_factory=dict)
+    albums: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.artists.clear()
+        self.tracks.clear()
+        self.albums.clear()
 
 
 class _Lru(dict[Any, int]):
@@ -102,7 +116,6 @@ class Store:
         path = Path(path)
         before, _ = await asyncio.to_thread(_prepare_file, path)
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
-        conn.row_factory = aiosqlite.Row
         try:
             for pragma in (
                 "PRAGMA journal_mode = WAL",
@@ -174,34 +187,37 @@ class Store:
             return row_id
 
     async def add_plays(self, plays: Iterable[Play], origin: str) -> int:
-        """Write many plays (imports, the benchmark) in transactions of up to 20,000; returns how many were new.
+        """Write many plays (imports, the benchmark) in transactions of up to 100,000; returns how many were new.
 
         Plays already stored (same track, same start second) are skipped.
         """
         inserted = 0
         chunk: list[Play] = []
+        # Ids of the names met so far in this call: each artist, track and album is looked up once per import.
+        ids = _BulkIds()
         for play in plays:
             chunk.append(play)
             if len(chunk) >= _BULK_CHUNK:
-                inserted += await self._add_chunk(chunk, origin)
+                inserted += await self._add_chunk(chunk, origin, ids)
                 chunk = []
         if chunk:
-            inserted += await self._add_chunk(chunk, origin)
+            inserted += await self._add_chunk(chunk, origin, ids)
         return inserted
 
-    async def _add_chunk(self, plays: Sequence[Play], origin: str) -> int:
+    async def _add_chunk(self, plays: Sequence[Play], origin: str, ids: _BulkIds) -> int:
         async with self._lock:
             conn = self._conn
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                inserted = await self._insert_chunk(plays, origin)
+                inserted = await self._insert_chunk(plays, origin, ids)
                 await conn.execute("COMMIT")
             except BaseException:
+                ids.clear()
                 await self._rollback()
                 raise
             return inserted
 
-    async def _insert_chunk(self, plays: Sequence[Play], origin: str) -> int:
+    async def _insert_chunk(self, plays: Sequence[Play], origin: str, ids: _BulkIds) -> int:
         conn = self._conn
         keys: dict[str, str] = {}
         lhour = self.clock.lhour
@@ -239,28 +255,44 @@ class Store:
             if context not in contexts:
                 contexts[context] = play
             prepared.append((track, album, context, round(play.started_at), round(play.heard), lhour(play.started_at)))
-        artist_ids = await self._ids_for(
-            "artists",
-            "name_key",
-            list(artists.items()),
-            "INSERT OR IGNORE INTO artists (name_key, name) VALUES (?, ?)",
-        )
-        before_tracks = await self.scalar("SELECT coalesce(max(id), 0) FROM tracks")
-        by_artist_track = await self._pair_ids(
-            "tracks",
-            [(artist_ids[a], k, title, duration or None) for (a, k), (title, duration) in tracks.items()],
-            "INSERT OR IGNORE INTO tracks (artist_id, title_key, title, duration) VALUES (?, ?, ?, ?)",
-        )
-        await conn.execute(
-            "INSERT INTO track_search (rowid, artist, title) "
-            "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE t.id > ?",
-            (before_tracks,),
-        )
-        by_artist_album = await self._pair_ids(
-            "albums",
-            [(artist_ids[a], k, title) for (a, k), title in albums.items()],
-            "INSERT OR IGNORE INTO albums (artist_id, title_key, title) VALUES (?, ?, ?)",
-        )
+        artist_ids = ids.artists
+        new_artists = [(key, name) for key, name in artists.items() if key not in artist_ids]
+        if new_artists:
+            artist_ids.update(
+                await self._ids_for(
+                    "artists", "name_key", new_artists, "INSERT OR IGNORE INTO artists (name_key, name) VALUES (?, ?)"
+                )
+            )
+        by_artist_track = ids.tracks
+        new_tracks = [
+            (artist_ids[a], k, title, duration or None)
+            for (a, k), (title, duration) in tracks.items()
+            if (artist_ids[a], k) not in by_artist_track
+        ]
+        if new_tracks:
+            before_tracks = await self.scalar("SELECT coalesce(max(id), 0) FROM tracks")
+            by_artist_track.update(
+                await self._pair_ids(
+                    "tracks",
+                    new_tracks,
+                    "INSERT OR IGNORE INTO tracks (artist_id, title_key, title, duration) VALUES (?, ?, ?, ?)",
+                )
+            )
+            await conn.execute(
+                "INSERT INTO track_search (rowid, artist, title) "
+                "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE t.id > ?",
+                (before_tracks,),
+            )
+        by_artist_album = ids.albums
+        new_albums = [
+            (artist_ids[a], k, title) for (a, k), title in albums.items() if (artist_ids[a], k) not in by_artist_album
+        ]
+        if new_albums:
+            by_artist_album.update(
+                await self._pair_ids(
+                    "albums", new_albums, "INSERT OR IGNORE INTO albums (artist_id, title_key, title) VALUES (?, ?, ?)"
+                )
+            )
         track_ids = {
             track: (by_artist_track[(artist_ids[track[0]], track[1])], artist_ids[track[0]]) for track in tracks
         }
@@ -408,14 +440,14 @@ class Store:
         )
         return {(row[0], row[1]): row[2] for row in rows}
 
-    async def _lookup(self, sql: str, keys: list[tuple[Any, Any]]) -> list[sqlite3.Row]:
+    async def _lookup(self, sql: str, keys: list[tuple[Any, Any]]) -> list[tuple[Any, ...]]:
         """Join a list of keys against a table through a temporary table: three statements, whatever the count."""
         conn = self._conn
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (k1, k2)")
         await conn.execute("DELETE FROM temp.want")
         await conn.executemany("INSERT INTO temp.want (k1, k2) VALUES (?, ?)", keys)
         async with conn.execute(sql) as cursor:
-            return list(await cursor.fetchall())
+            return [tuple(row) for row in await cursor.fetchall()]
 
     async def _upsert_id(self, sql: str, params: tuple[Any, ...]) -> int:
         async with self._conn.execute(sql, params) as cursor:
@@ -519,7 +551,9 @@ class Store:
     async def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run a documented query (see queries.py) and return its rows as dicts."""
         async with self._conn.execute(QUERIES[name], params) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
+            rows = await cursor.fetchall()
+            columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     async def explain(self, name: str, **params: Any) -> list[str]:
         """The query plan of a documented query, one line per step."""
