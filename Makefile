@@ -3,9 +3,10 @@
 
 ENV := scripts/env
 PYTEST := $(ENV) python -m pytest
-# The engine, the store and the project's shape need no Home Assistant: they run without its pytest plugin (which
+# The engine, the store, the Sonos room, the emulator and the project's shape need no Home Assistant: they run
+# without its pytest plugin (which blocks sockets and
 # also slows asyncio down with its debug checks), proving they do not lean on it.
-PURE_TESTS := tests/engine tests/store tests/architecture
+PURE_TESTS := tests/engine tests/store tests/sonos tests/emulator tests/architecture
 PLAYS ?= 1000000
 
 .PHONY: test lint types unit env bench demo clean help

@@ -136,6 +136,17 @@ def test_silence_past_the_end_of_a_track_is_a_repeat() -> None:
     assert [p.started_at for p in plays] == [200]
 
 
+def test_a_seek_near_the_end_waits_for_the_end_not_the_threshold() -> None:
+    engine = Engine()
+    engine.observe(track(0, position=0))
+    engine.observe(track(60, position=199))
+    # 60 s heard, 40 s still needed, but the track ends in 1 s: the end is the next moment that matters.
+    assert engine.next_wakeup() == pytest.approx(64)
+    assert engine.advance(64) == []
+    assert engine.next_wakeup() == pytest.approx(161)  # the silent repeat's threshold
+    assert [p.started_at for p in engine.advance(161)] == [61]
+
+
 def test_repeat_one_loops_between_two_observations_each_count() -> None:
     plays = run(track(0, position=0, duration=60), track(250, position=10, duration=60))
     assert [p.started_at for p in plays] == [0, 60, 120, 180]

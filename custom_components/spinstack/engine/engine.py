@@ -288,7 +288,11 @@ class Engine:
             or not self._rules.qualifies(listen.duration)
         ):
             return None
-        return tracker.last_t + max(0.0, self._rules.threshold(listen.duration) - listen.heard)
+        needed = max(0.0, self._rules.threshold(listen.duration) - listen.heard)
+        if tracker.last_pos is not None and needed > listen.duration - tracker.last_pos:
+            # The track ends first (it was sought near its end): no threshold to wait for, only its end.
+            return None
+        return tracker.last_t + needed
 
     def _end_at(self, tracker: _Tracker) -> float | None:
         """When the track in progress is past its end with no event: it must have begun again."""

@@ -50,14 +50,23 @@ def replay(observations: Iterable[Observation], rules: Rules | None = None) -> I
     engine = Engine(rules)
     last_t: float | None = None
     for obs in observations:
-        while (wake := engine.next_wakeup()) is not None and wake <= obs.t:
-            yield from engine.advance(wake)
+        yield from wake_until(engine, obs.t)
         yield from engine.observe(obs)
         last_t = obs.t if last_t is None else max(last_t, obs.t)
     if last_t is not None:
-        while (wake := engine.next_wakeup()) is not None and wake <= last_t:
-            yield from engine.advance(wake)
+        yield from wake_until(engine, last_t)
         yield from engine.stop_all(last_t)
+
+
+def wake_until(engine: Engine, until: float) -> Iterator[Play]:
+    """Wake the engine at each moment it asked for, up to ``until``, as a live caller's timer would."""
+    previous: float | None = None
+    while (wake := engine.next_wakeup()) is not None and wake <= until:
+        if previous is not None and wake <= previous:
+            # The engine must move on at each wake-up; a wake-up it asks for again would never end.
+            raise RuntimeError(f"the engine asked to be woken at {wake} again")
+        previous = wake
+        yield from engine.advance(wake)
 
 
 def run(source: IO[str], sink: IO[str], rules: Rules | None = None, strict: bool = True) -> int:

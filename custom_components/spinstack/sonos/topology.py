@@ -1,0 +1,49 @@
+"""ZoneGroupState: every speaker of the household, its room, its address and its group's coordinator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import logging
+from urllib.parse import urlsplit
+import xml.etree.ElementTree as ET
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    """One visible speaker of a ZoneGroupState."""
+
+    uid: str
+    room: str
+    host: str | None
+    coordinator: str
+    boot_seq: int | None
+
+
+def parse_zone_group_state(text: str) -> dict[str, GroupMember]:
+    """Every visible member of the household, by uid. Invisible satellites (surrounds, subs) are left out."""
+    if not text or "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return {}
+    try:
+        root = ET.fromstring(text)  # noqa: S314 - DTDs refused above; expat refuses entity bombs
+    except ET.ParseError as err:
+        _LOGGER.warning("Ignoring malformed ZoneGroupState (%s)", err)
+        return {}
+    members: dict[str, GroupMember] = {}
+    for group in root.iter("ZoneGroup"):
+        coordinator = group.get("Coordinator") or ""
+        for member in group.findall("ZoneGroupMember"):
+            uid = member.get("UUID")
+            if not uid or member.get("Invisible") == "1":
+                continue
+            location = member.get("Location") or ""
+            boot = member.get("BootSeq")
+            members[uid] = GroupMember(
+                uid=uid,
+                room=member.get("ZoneName") or uid,
+                host=urlsplit(location).hostname if location else None,
+                coordinator=coordinator or uid,
+                boot_seq=int(boot) if boot and boot.isdigit() else None,
+            )
+    return members

@@ -1,0 +1,1 @@
+"""Tests of the Sonos speaker emulator, with real SoCo over real HTTP."""

@@ -1,0 +1,1 @@
+"""Tests of the Sonos room: real payloads in, engine observations out."""
