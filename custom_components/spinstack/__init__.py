@@ -2,6 +2,64 @@
 
 from __future__ import annotations
 
-from .const import DOMAIN
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DB_FILENAME, DOMAIN
+from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackRuntimeData
+from .services import async_setup_services
+from .store import SchemaTooNewError, Store
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 __all__ = ["DOMAIN"]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services, whatever the number of entries."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) -> bool:
+    """Open the play store and start hearing the household's speakers."""
+    try:
+        store = await Store.open(hass.config.path(DB_FILENAME), hass.config.time_zone)
+    except SchemaTooNewError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="store_too_new", translation_placeholders={"error": str(err)}
+        ) from err
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="store_unavailable", translation_placeholders={"error": str(err)}
+        ) from err
+    coordinator = SpinStackCoordinator(hass, entry, store)
+    entry.runtime_data = SpinStackRuntimeData(coordinator=coordinator, store=store)
+    try:
+        await coordinator.async_start()
+    except BaseException:
+        await coordinator.async_stop()
+        await store.close()
+        raise
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: SpinStackConfigEntry) -> None:
+    """Options take effect at once, without a reload (a listen in progress is kept)."""
+    entry.runtime_data.coordinator.apply_options(dict(entry.options))
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) -> bool:
+    """Stop hearing, save the engine's state, close the store."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.coordinator.async_stop()
+        await entry.runtime_data.store.close()
+    return unloaded

@@ -90,6 +90,7 @@ class SpeakerListener:
         run_blocking: RunBlocking,
         poll_seconds: float = POLL_SECONDS,
         subscription_seconds: int = SUBSCRIPTION_SECONDS,
+        on_health: Callable[[], None] | None = None,
     ) -> None:
         self.device = device
         self.uid = uid
@@ -101,6 +102,7 @@ class SpeakerListener:
         self._run_blocking = run_blocking
         self._poll_seconds = poll_seconds
         self._subscription_seconds = subscription_seconds
+        self._on_health = on_health
         self._subscriptions: list[Any] = []
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -122,7 +124,7 @@ class SpeakerListener:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._unsubscribe()
-        self.health.state = ListenerState.STOPPED
+        self._set_state(ListenerState.STOPPED)
 
     async def _supervise(self) -> None:
         backoff = Backoff()
@@ -137,7 +139,7 @@ class SpeakerListener:
                 _LOGGER.warning("Cannot subscribe to %s (%s); polling until the next attempt", self.uid, err)
             else:
                 backoff.reset()
-                self.health.state = ListenerState.SUBSCRIBED
+                self._set_state(ListenerState.SUBSCRIBED)
                 await self.refresh()
                 await self._lost.wait()
                 _LOGGER.info("Events from %s stopped (%s); resubscribing", self.uid, self.health.last_error)
@@ -168,6 +170,12 @@ class SpeakerListener:
             except Exception as err:  # noqa: BLE001 - the speaker may be gone; its subscription dies with it
                 _LOGGER.debug("Unsubscribing from %s: %s", self.uid, err)
 
+    def _set_state(self, state: ListenerState) -> None:
+        if state is not self.health.state:
+            self.health.state = state
+            if self._on_health is not None:
+                self._on_health()
+
     def _on_renew_failed(self, err: Exception) -> None:
         self.health.failures += 1
         self.health.last_error = f"renewal failed: {err}"
@@ -184,10 +192,10 @@ class SpeakerListener:
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - unreachable: wait and try again
-                self.health.state = ListenerState.OFFLINE
+                self._set_state(ListenerState.OFFLINE)
                 self.health.last_error = f"{type(err).__name__}: {err}"
             else:
-                self.health.state = ListenerState.POLLING
+                self._set_state(ListenerState.POLLING)
             await asyncio.sleep(min(left, self._poll_seconds))
 
     # -- events --------------------------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""Home Assistant with SpinStack hearing emulated speakers through real SoCo."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest_socket
+import soco
+from soco import events_asyncio
+
+from custom_components.spinstack.const import (
+    CONF_HOSTS,
+    CONF_HOUSEHOLD_ID,
+    CONF_MIN_TRACK_SECONDS,
+    CONF_RADIO_MIN_SECONDS,
+    CONF_SPEAKERS,
+    CONF_THRESHOLD_CAP_SECONDS,
+    CONF_THRESHOLD_PERCENT,
+    DOMAIN,
+)
+from emulator import Household, ManualClock
+from tests.emulator.conftest import _reset_soco, stop_event_listener
+
+LOOPBACK = ["127.0.0.1", "localhost", *(f"127.0.0.{n}" for n in range(2, 12))]
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load SpinStack from custom_components/."""
+
+
+@pytest.fixture(autouse=True)
+def loopback_sockets(socket_enabled: None) -> None:
+    """Home Assistant's test plugin allows 127.0.0.1 only; emulated speakers live on 127.0.0.2 and up."""
+    pytest_socket.socket_allow_hosts(LOOPBACK, allow_unix_socket=True)
+
+
+@pytest.fixture(autouse=True)
+async def clean_soco(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """SoCo's class-level caches and its event listener do not outlive a test."""
+    _reset_soco()
+    monkeypatch.setattr(soco.config, "EVENTS_MODULE", events_asyncio)
+    yield
+    await stop_event_listener()
+    _reset_soco()
+
+
+@pytest.fixture(autouse=True)
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Each test's own config folder: SpinStack's SQLite file lives there (never in the shared test config)."""
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The speakers' clock, moved by hand together with Home Assistant's."""
+    return ManualClock()
+
+
+@pytest.fixture
+async def household(clock: ManualClock) -> AsyncIterator[Household]:
+    """Three emulated rooms on 127.0.0.2-4."""
+    made = Household(clock)
+    for name in ("Living Room", "Kitchen", "Bedroom"):
+        made.add_speaker(name)
+    await made.start()
+    yield made
+    await made.stop()
+
+
+def make_entry(household: Household, *rooms: str, **options: object) -> MockConfigEntry:
+    """A SpinStack entry for the household, hearing the given rooms (all by default)."""
+    speakers = [household.by_name(room) for room in rooms] if rooms else list(household.speakers)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Sonos household",
+        unique_id=household.household_id,
+        data={
+            CONF_HOUSEHOLD_ID: household.household_id,
+            CONF_HOSTS: {speaker.uid: speaker.ip for speaker in household.speakers},
+        },
+        options={
+            CONF_SPEAKERS: [speaker.uid for speaker in speakers],
+            CONF_MIN_TRACK_SECONDS: 30,
+            CONF_THRESHOLD_PERCENT: 50,
+            CONF_THRESHOLD_CAP_SECONDS: 240,
+            CONF_RADIO_MIN_SECONDS: 30,
+            **options,
+        },
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()

@@ -1,0 +1,1 @@
+"""Tests of SpinStack's Home Assistant integration, run with Home Assistant's pytest plugin."""
