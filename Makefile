@@ -41,8 +41,7 @@ bench: env
 	@PLAYS=$(PLAYS) $(ENV) python -m bench
 
 demo: env
-	@echo "make demo arrives with the Sonos emulator and the Home Assistant integration (issue 3)." >&2
-	@exit 2
+	@$(ENV) python scripts/demo.py
 
 clean:
 	rm -rf .venv .coverage .coverage.* .mypy_cache .ruff_cache .scratch

@@ -55,6 +55,16 @@ STATE_SAVE_DELAY = 5.0
 RECENT_OBSERVATIONS = 500
 
 
+def wall_clock() -> float:
+    """The engine's clock: epoch seconds (tests move it with a clock of their own)."""
+    return time.time()
+
+
+def _now() -> float:
+    # Looked up at each call, so that a test's replacement of wall_clock takes effect.
+    return wall_clock()
+
+
 def rules_from_options(options: dict[str, Any]) -> Rules:
     """The engine's rules from the entry's options."""
     return Rules(
@@ -122,11 +132,11 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         entry: SpinStackConfigEntry,
         store: Store,
         *,
-        now: Callable[[], float] = time.time,
+        now: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(hass, _LOGGER, config_entry=entry, name=DOMAIN, update_interval=None, always_update=True)
         self.store = store
-        self.now = now
+        self.now: Callable[[], float] = now if now is not None else _now
         self.engine = Engine(rules_from_options(dict(entry.options)))
         self.listeners: dict[str, SpeakerListener] = {}
         self.recent_observations: deque[Observation] = deque(maxlen=RECENT_OBSERVATIONS)

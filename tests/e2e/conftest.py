@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import os
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
@@ -25,7 +26,11 @@ from custom_components.spinstack.const import (
 from emulator import Household, ManualClock
 from tests.emulator.conftest import _reset_soco, stop_event_listener
 
-LOOPBACK = ["127.0.0.1", "localhost", *(f"127.0.0.{n}" for n in range(2, 12))]
+# Each test session's speakers get a loopback block of their own (127.A.B.2 and up, from the process id), so that
+# two test runs on one machine never fight over an address; 127.0.0.1 stays SoCo's event listener's.
+_BLOCK = f"127.{10 + os.getpid() % 200}.{os.getpid() // 200 % 250}"
+FIRST_IP = f"{_BLOCK}.2"
+LOOPBACK = ["127.0.0.1", "localhost", *(f"{_BLOCK}.{n}" for n in range(2, 12))]
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +70,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 async def household(clock: ManualClock) -> AsyncIterator[Household]:
     """Three emulated rooms on 127.0.0.2-4."""
-    made = Household(clock)
+    made = Household(clock, first_ip=FIRST_IP)
     for name in ("Living Room", "Kitchen", "Bedroom"):
         made.add_speaker(name)
     await made.start()

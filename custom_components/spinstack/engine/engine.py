@@ -343,7 +343,7 @@ class Engine:
             # Where the track would be had it played on since the last observation.
             expected = last + (dt if was_playing else 0.0)
             fell_back = pos + POSITION_SLACK < last
-            passed_end = was_playing and dt > 0 and listen.duration > 0 and expected >= listen.duration - POSITION_SLACK
+            passed_end = was_playing and dt > 0 and listen.duration > 0 and expected >= listen.duration
             # A repeat: the track reached its end and began again (the speaker may not say so).
             wrapped = passed_end and (fell_back or pos + listen.duration <= expected + END_SLACK)
             # Chosen again (or "previous") after it counted.

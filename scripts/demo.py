@@ -1,0 +1,258 @@
+"""`make demo`: a real Home Assistant with SpinStack hearing three emulated Sonos rooms that play a scripted day.
+
+Starts the speaker emulator (127.0.0.2-4, time running ten times faster than real time) and a `hass` process on
+http://127.0.0.1:8123 with its config folder in .demo/config (ignored by git); finishes onboarding through
+Home Assistant's own onboarding API (user "demo", password "spinstack-demo"); adds SpinStack through its real
+config flow; then shows each play as it arrives. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from pathlib import Path
+import shutil
+import signal
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / ".demo" / "config"
+URL = "http://127.0.0.1:8123"
+CLIENT_ID = f"{URL}/"
+USERNAME = "demo"
+PASSWORD = "spinstack-demo"  # noqa: S105 - a local demo's documented login
+FIRST_SPEAKER = "127.0.0.2"
+
+CONFIGURATION = """\
+# Written by `make demo`: a minimal Home Assistant (no default_config: quicker, and nothing that needs the internet).
+homeassistant:
+  name: SpinStack demo
+  time_zone: UTC
+  country: GB
+  unit_system: metric
+http:
+  server_host: 127.0.0.1
+  server_port: 8123
+frontend:
+config:
+logger:
+  default: warning
+  logs:
+    custom_components.spinstack: info
+"""
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", flush=True)
+
+
+def prepare_config(fresh: bool) -> None:
+    """The config folder, with SpinStack linked in as HACS would install it."""
+    if fresh and CONFIG.exists():
+        shutil.rmtree(CONFIG)
+    (CONFIG / "custom_components").mkdir(parents=True, exist_ok=True)
+    (CONFIG / "configuration.yaml").write_text(CONFIGURATION)
+    link = CONFIG / "custom_components" / "spinstack"
+    if not link.is_symlink():
+        if link.exists():
+            shutil.rmtree(link)
+        link.symlink_to(REPO / "custom_components" / "spinstack")
+
+
+class Demo:
+    """The processes the demo started, and a session to talk to Home Assistant."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.token: str | None = None
+
+    async def start_process(self, name: str, *args: str) -> None:
+        log = (REPO / ".demo" / f"{name}.log").open("ab")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=REPO, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+        )
+        self.processes.append(process)
+        say(f"started {name} (pid {process.pid}, log .demo/{name}.log)")
+
+    async def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        say("stopped everything the demo started")
+
+    async def wait_for_home_assistant(self, session: aiohttp.ClientSession) -> None:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if process.returncode is not None:
+                    raise RuntimeError(f"a demo process ended early (exit {process.returncode}); see .demo/*.log")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{URL}/api/onboarding") as response:
+                    if response.status in (200, 401, 404):
+                        return
+            await asyncio.sleep(1)
+        raise RuntimeError("Home Assistant did not answer within 3 minutes; see .demo/homeassistant.log")
+
+    async def log_in(self, session: aiohttp.ClientSession) -> None:
+        """Onboard (first run) or log in, through Home Assistant's own APIs."""
+        async with session.get(f"{URL}/api/onboarding") as response:
+            steps = await response.json() if response.status == 200 else []
+        if any(step["step"] == "user" and not step["done"] for step in steps):
+            async with session.post(
+                f"{URL}/api/onboarding/users",
+                json={
+                    "client_id": CLIENT_ID,
+                    "name": "Demo",
+                    "username": USERNAME,
+                    "password": PASSWORD,
+                    "language": "en",
+                },
+            ) as response:
+                response.raise_for_status()
+                code = (await response.json())["auth_code"]
+        else:
+            code = await self._login_flow(session)
+        async with session.post(
+            f"{URL}/auth/token", data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID}
+        ) as response:
+            response.raise_for_status()
+            self.token = (await response.json())["access_token"]
+        for step, payload in (
+            ("core_config", {}),
+            ("analytics", {}),
+            ("integration", {"client_id": CLIENT_ID, "redirect_uri": f"{URL}/?auth_callback=1"}),
+        ):
+            if any(s["step"] == step and not s["done"] for s in steps):
+                async with session.post(f"{URL}/api/onboarding/{step}", json=payload, headers=self.auth) as response:
+                    response.raise_for_status()
+
+    async def _login_flow(self, session: aiohttp.ClientSession) -> str:
+        async with session.post(
+            f"{URL}/auth/login_flow",
+            json={"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID},
+        ) as response:
+            flow = await response.json()
+        async with session.post(
+            f"{URL}/auth/login_flow/{flow['flow_id']}",
+            json={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
+        ) as response:
+            result = await response.json()
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"cannot log in as {USERNAME}: {result}")
+        return str(result["result"])
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def api(self, session: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> Any:
+        async with session.request(method, f"{URL}{path}", json=body, headers=self.auth) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def add_spinstack(self, session: aiohttp.ClientSession) -> None:
+        """Through SpinStack's real config flow: manual host, every speaker; then demo thresholds in the options."""
+        entries = await self.api(session, "GET", "/api/config/config_entries/entry?domain=spinstack")
+        if not entries:
+            flow = await self.api(session, "POST", "/api/config/config_entries/flow", {"handler": "spinstack"})
+            if flow.get("type") == "menu":
+                flow = await self.api(
+                    session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "manual"}
+                )
+            flow = await self.api(
+                session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"host": FIRST_SPEAKER}
+            )
+            if flow.get("type") != "form" or flow.get("step_id") != "speakers":
+                raise RuntimeError(f"SpinStack's config flow did not reach its speakers step: {flow}")
+            schema = {field["name"]: field for field in flow["data_schema"]}
+            speakers = schema["speakers"].get("default") or [
+                option["value"] for option in schema["speakers"]["selector"]["select"]["options"]
+            ]
+            flow = await self.api(
+                session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"speakers": speakers}
+            )
+            if flow.get("type") != "create_entry":
+                raise RuntimeError(f"SpinStack's config flow did not create its entry: {flow}")
+            entry_id = flow["result"]["entry_id"]
+            say(f"SpinStack added for {len(speakers)} rooms")
+        else:
+            entry_id = entries[0]["entry_id"]
+        # The emulated day runs `rate` times faster than real time, but SpinStack measures heard time on Home
+        # Assistant's real clock: scale its thresholds down by the same factor so that tracks still count.
+        options = await self.api(session, "POST", "/api/config/config_entries/options/flow", {"handler": entry_id})
+        current = {
+            field["name"]: field.get("default", (field.get("description") or {}).get("suggested_value"))
+            for field in options["data_schema"]
+        }
+        current.update(
+            {
+                "threshold_percent": max(1, round(50 / self.rate)),
+                "threshold_cap_seconds": max(1, round(240 / self.rate)),
+                "min_track_seconds": max(1, round(30 / self.rate)),
+                "radio_min_seconds": max(1, round(30 / self.rate)),
+            }
+        )
+        await self.api(session, "POST", f"/api/config/config_entries/options/flow/{options['flow_id']}", current)
+
+    async def watch(self, session: aiohttp.ClientSession) -> None:
+        """Print each new last track and the day's count, as they change."""
+        last: str | None = None
+        while True:
+            await asyncio.sleep(2)
+            with contextlib.suppress(aiohttp.ClientError):
+                track = await self.api(session, "GET", "/api/states/sensor.spinstack_last_track")
+                count = await self.api(session, "GET", "/api/states/sensor.spinstack_plays_today")
+                if track["state"] != last and track["state"] not in ("unknown", "unavailable"):
+                    last = track["state"]
+                    room = track["attributes"].get("room")
+                    say(f"play #{count['state']}: {last} ({track['attributes'].get('service')}, {room})")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=10.0, help="how much faster than real time the day runs")
+    parser.add_argument("--fresh", action="store_true", help="start from an empty config folder")
+    args = parser.parse_args()
+    prepare_config(args.fresh)
+    demo = Demo(args.rate)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await demo.start_process("emulator", "-m", "emulator", "--rate", str(args.rate), "--loop")
+        await demo.start_process("homeassistant", "-m", "homeassistant", "--config", str(CONFIG), "--skip-pip")
+        async with aiohttp.ClientSession() as session:
+            say("waiting for Home Assistant to start (about 10-30 s)")
+            await demo.wait_for_home_assistant(session)
+            await demo.log_in(session)
+            await demo.add_spinstack(session)
+            say(f"open {URL} and log in as '{USERNAME}' with password '{PASSWORD}'")
+            say("the rooms are playing; plays appear below within a minute. Ctrl-C stops the demo.")
+            watcher = asyncio.create_task(demo.watch(session))
+            await stop.wait()
+            watcher.cancel()
+    except Exception as err:  # noqa: BLE001 - report any failure plainly, then clean up
+        say(f"error: {err}")
+        return 1
+    finally:
+        await demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
