@@ -381,14 +381,11 @@ class Engine:
             wrap_at = tracker.last_t + min(dt, max(0.0, listen.duration - last))
             listen.heard += wrap_at - tracker.last_t
             self._check(tracker, listen, t, out)
-            start_guess = t - pos
-            loops = 0
-            current_start = wrap_at
-            if start_guess >= wrap_at - POSITION_SLACK - END_SLACK:
-                # The position agrees with whole loops since: each loop is a listen of its own.
-                loops = min(round((start_guess - wrap_at) / listen.duration), MAX_SILENT_LOOPS)
-                current_start = max(wrap_at + loops * listen.duration, min(start_guess, t))
-            # Otherwise the position was moved (a seek) after the repeat began: it began at the end of the track.
+            # No event came since, so it kept playing: whole loops since the end are listens of their own, and the
+            # listen in progress began at the last loop's end (the position may say otherwise only because this
+            # observation reports a seek).
+            loops = min(int((t - wrap_at + _EPS) // listen.duration), MAX_SILENT_LOOPS)
+            current_start = wrap_at + loops * listen.duration
             for index in range(loops):
                 loop = dataclasses.replace(
                     listen, started_at=wrap_at + index * listen.duration, heard=listen.duration, counted=False

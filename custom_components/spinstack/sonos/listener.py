@@ -107,6 +107,9 @@ class SpeakerListener:
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_seq: dict[str, int] = {}
+        self._boot_seq: int | None = None
+        self._refreshing = False
+        self._refresh_again = False
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
@@ -224,7 +227,7 @@ class SpeakerListener:
             return
         self._on_observation(self.state.observation(self._now()))
         # Events carry no position; read it now so that repeats and restarts are seen.
-        asyncio.get_running_loop().create_task(self._safe_refresh(), name=f"spinstack position {self.uid}")
+        self._request_refresh()
 
     def _on_topology_event(self, event: Any) -> None:
         self.health.events += 1
@@ -239,18 +242,41 @@ class SpeakerListener:
                 self._on_topology(members)
 
     def apply_topology(self, members: dict[str, GroupMember]) -> None:
-        """Take this speaker's room and coordinator from a ZoneGroupState."""
+        """Take this speaker's room and coordinator from a ZoneGroupState; a new boot sequence means it rebooted
+        and forgot its subscriptions: subscribe again at once rather than at the next (failing) renewal."""
         member = members.get(self.uid)
-        if member is not None:
-            self.state.room = member.room
-            self.state.coordinator = member.coordinator
+        if member is None:
+            return
+        self.state.room = member.room
+        self.state.coordinator = member.coordinator
+        if member.boot_seq is not None:
+            if self._boot_seq is not None and member.boot_seq != self._boot_seq and self._subscriptions:
+                self.health.last_error = f"rebooted (boot sequence {self._boot_seq} -> {member.boot_seq})"
+                self._lost.set()
+            self._boot_seq = member.boot_seq
 
     # -- reads ---------------------------------------------------------------------------------------------------
-    async def _safe_refresh(self) -> None:
+    def _request_refresh(self) -> None:
+        """Read the position after an event: one read at a time, and one more if events came during it (a burst
+        of events costs two reads, and an older read never lands after a newer one)."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        asyncio.get_running_loop().create_task(self._refresh_loop(), name=f"spinstack position {self.uid}")
+
+    async def _refresh_loop(self) -> None:
         try:
-            await self.refresh()
-        except Exception as err:  # noqa: BLE001 - a failed read is retried by the next event or poll
-            _LOGGER.debug("Reading the position of %s failed: %s", self.uid, err)
+            while True:
+                self._refresh_again = False
+                try:
+                    await self.refresh()
+                except Exception as err:  # noqa: BLE001 - a failed read is retried by the next event or poll
+                    _LOGGER.debug("Reading the position of %s failed: %s", self.uid, err)
+                if not self._refresh_again:
+                    return
+        finally:
+            self._refreshing = False
 
     async def refresh(self) -> Observation:
         """Read the speaker's transport state and position (two SOAP calls) and report an observation."""
