@@ -3,7 +3,7 @@
 The version lives in ``PRAGMA user_version``. Each migration takes the database from version N-1 to N inside one
 transaction; opening a store applies the missing ones in order. Never edit a released migration: add one.
 
-Design (figures in bench/README.md): plays are narrow rows of integers (about 60 bytes with their two indexes)
+Design (figures in bench/README.md): plays are narrow rows of integers (about 90 bytes a play in all at a million)
 pointing at tracks, artists, albums and contexts (service, kind, speaker, room, origin); names are stored once.
 Roll-ups (per local hour, per local month and artist, all-time counters on each artist, track and album) answer the
 period queries without scanning plays.
