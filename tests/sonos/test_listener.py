@@ -186,6 +186,29 @@ async def connect_later(ip: str) -> Any:
     return soco.SoCo(ip)
 
 
+async def test_a_failing_listener_is_logged_and_restarted(
+    make_household: MakeHousehold, harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    household = await make_household("Living Room")
+    living = household.by_name("Living Room")
+    listener = await harness.listen(living.ip)
+    calls = 0
+
+    async def broken() -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(listener, "_supervise", broken)
+    monkeypatch.setattr("custom_components.spinstack.sonos.listener.Backoff.next", lambda self: 0.01)
+    await listener.async_stop()
+    listener.start()
+    await wait_for(lambda: calls >= 2)
+    assert "The listener of" in caplog.text
+    assert listener.health.state is ListenerState.OFFLINE
+    assert listener.health.last_error == "listener failed: RuntimeError: a bug"
+
+
 def test_backoff_doubles_up_to_its_cap() -> None:
     backoff = Backoff(first=2, maximum=10)
     delays = [backoff.next() for _ in range(5)]

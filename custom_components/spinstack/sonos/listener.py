@@ -116,9 +116,26 @@ class SpeakerListener:
         """Start hearing the speaker; the returned task runs until :meth:`async_stop`."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(
-                self._supervise(), name=f"spinstack listener {self.uid}"
+                self._run_for_good(), name=f"spinstack listener {self.uid}"
             )
         return self._task
+
+    async def _run_for_good(self) -> None:
+        """The supervisor itself is supervised: should it ever fail, log why and start it again after a backoff."""
+        backoff = Backoff(first=5.0, maximum=BACKOFF_MAX)
+        while True:
+            try:
+                await self._supervise()
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                self.health.failures += 1
+                self.health.last_error = f"listener failed: {type(err).__name__}: {err}"
+                self._set_state(ListenerState.OFFLINE)
+                delay = backoff.next()
+                _LOGGER.exception("The listener of %s failed; restarting it in %.0f s", self.uid, delay)
+                await self._unsubscribe()
+                await asyncio.sleep(delay)
 
     async def async_stop(self) -> None:
         """Stop: cancel the supervisor and unsubscribe (best effort, the speaker may be gone)."""
