@@ -89,8 +89,9 @@ async def test_a_track_played_past_its_threshold_is_one_play(
 
     await living.play_queue([SONG])
     await household.settle()
-    await wait_for(lambda: any(o.title == "One More Time" and o.position is not None for o in harness.observations))
-    obs = next(o for o in harness.observations if o.title == "One More Time")
+    # The queue is set, then it plays: wait for the engine to hear it playing (events and reads may interleave).
+    await wait_for(lambda: harness.engine.next_wakeup() is not None)
+    obs = next(o for o in harness.observations if o.title == "One More Time" and o.state is TransportState.PLAYING)
     assert (obs.artist, obs.album, obs.duration, obs.state) == ("Daft Punk", "Discovery", 200, TransportState.PLAYING)
     assert identify_source(obs.track_uri or "", obs.enqueued_uri).service == "spotify"
     assert harness.engine.next_wakeup() == pytest.approx(clock.now() + 100, abs=2)
