@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import os
 from pathlib import Path
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -68,13 +69,17 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def household(clock: ManualClock) -> AsyncIterator[Household]:
-    """Three emulated rooms on 127.0.0.2-4."""
+async def household(hass: HomeAssistant, clock: ManualClock) -> AsyncIterator[Household]:
+    """Three emulated rooms. SpinStack stops hearing them before they go (no SoCo call left in flight)."""
     made = Household(clock, first_ip=FIRST_IP)
     for name in ("Living Room", "Kitchen", "Bedroom"):
         made.add_speaker(name)
     await made.start()
     yield made
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
     await made.stop()
 
 

@@ -110,6 +110,7 @@ class SpeakerListener:
         self._boot_seq: int | None = None
         self._refreshing = False
         self._refresh_again = False
+        self._refresh_task: asyncio.Task[None] | None = None
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
@@ -143,6 +144,10 @@ class SpeakerListener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._refresh_task is not None and not self._refresh_task.done():
+            # A read in flight runs in a worker thread: let it end rather than leave it behind.
+            self._refresh_again = False
+            await asyncio.wait([self._refresh_task], timeout=15)
         await self._unsubscribe()
         self._set_state(ListenerState.STOPPED)
 
@@ -280,7 +285,9 @@ class SpeakerListener:
             self._refresh_again = True
             return
         self._refreshing = True
-        asyncio.get_running_loop().create_task(self._refresh_loop(), name=f"spinstack position {self.uid}")
+        self._refresh_task = asyncio.get_running_loop().create_task(
+            self._refresh_loop(), name=f"spinstack position {self.uid}"
+        )
 
     async def _refresh_loop(self) -> None:
         try:
