@@ -11,8 +11,6 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import pytest_socket
-import soco
-from soco import events_asyncio
 
 from custom_components.spinstack.const import (
     CONF_HOSTS,
@@ -25,7 +23,9 @@ from custom_components.spinstack.const import (
     DOMAIN,
 )
 from emulator import Household, ManualClock
-from tests.emulator.conftest import _reset_soco, stop_event_listener
+from tests.hass_fixtures import auto_enable_custom_integrations, clean_soco
+
+__all__ = ["auto_enable_custom_integrations", "clean_soco"]
 
 # Each test session's speakers get a loopback block of their own (127.A.B.2 and up, from the process id), so that
 # two test runs on one machine never fight over an address; 127.0.0.1 stays SoCo's event listener's.
@@ -35,24 +35,9 @@ LOOPBACK = ["127.0.0.1", "localhost", *(f"{_BLOCK}.{n}" for n in range(2, 12))]
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load SpinStack from custom_components/."""
-
-
-@pytest.fixture(autouse=True)
 def loopback_sockets(socket_enabled: None) -> None:
     """Home Assistant's test plugin allows 127.0.0.1 only; emulated speakers live on 127.0.0.2 and up."""
     pytest_socket.socket_allow_hosts(LOOPBACK, allow_unix_socket=True)
-
-
-@pytest.fixture(autouse=True)
-async def clean_soco(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
-    """SoCo's class-level caches and its event listener do not outlive a test."""
-    _reset_soco()
-    monkeypatch.setattr(soco.config, "EVENTS_MODULE", events_asyncio)
-    yield
-    await stop_event_listener()
-    _reset_soco()
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,11 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.core import HomeAssistant
 import pytest
 import pytest_socket
-import soco
-from soco.core import soco_reset
 
 from emulator import Household, ManualClock
+from tests.hass_fixtures import auto_enable_custom_integrations, clean_soco
+
+__all__ = ["auto_enable_custom_integrations", "clean_soco"]
 from emulator.household import DEFAULT_HOUSEHOLD_ID
 
 # The emulated speakers answer on 127.0.20.2 and up (a loopback range of their own, so that these tests can run
@@ -23,24 +24,6 @@ UNREACHABLE_HOST = "127.0.20.9"
 EMULATED_HOSTS = ["127.0.0.1", *(f"127.0.20.{last}" for last in range(2, 10))]
 
 MakeHousehold = Callable[..., Awaitable[Household]]
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load SpinStack from custom_components/."""
-
-
-def _reset_soco() -> None:
-    soco_reset()
-    soco.SoCo.zone_group_states.clear()
-
-
-@pytest.fixture(autouse=True)
-def clean_soco() -> Iterator[None]:
-    """SoCo keeps speakers and topology in class attributes: every test starts and ends without them."""
-    _reset_soco()
-    yield
-    _reset_soco()
 
 
 @pytest.fixture
