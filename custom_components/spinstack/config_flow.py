@@ -59,7 +59,7 @@ from .const import (
     SONOS_DOMAIN,
     SONOS_ST,
 )
-from .sonos import GroupMember, parse_zone_group_state
+from .sonos import GroupMember, read_zone_group_state
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -121,8 +121,7 @@ def _read_household(host: str) -> HouseholdInfo:
     """Ask the speaker at `host` for its household id and ZoneGroupState (blocking)."""
     device = soco.SoCo(socket.gethostbyname(host.strip()))
     household_id: str = device.deviceProperties.GetHouseholdID(timeout=REQUEST_TIMEOUT)["CurrentHouseholdID"]
-    state: str = device.zoneGroupTopology.GetZoneGroupState(timeout=REQUEST_TIMEOUT)["ZoneGroupState"]
-    return HouseholdInfo(household_id, parse_zone_group_state(state))
+    return HouseholdInfo(household_id, read_zone_group_state(device, REQUEST_TIMEOUT))
 
 
 def _rooms_title(rooms: Iterable[str]) -> str:

@@ -42,7 +42,7 @@ from .const import (
 )
 from .engine import Engine, Listen, Observation, Play, Rules
 from .sonos.listener import Backoff, ListenerHealth, ListenerState, SpeakerListener
-from .sonos.topology import GroupMember, parse_zone_group_state
+from .sonos.topology import GroupMember, read_zone_group_state
 from .store import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -255,12 +255,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         """Rooms and groups before the first event: the ZoneGroupState of the first speaker that answers."""
         hosts: dict[str, str] = dict(self.config_entry.data.get(CONF_HOSTS, {}))
         for host in hosts.values():
-
-            def read(host: str = host) -> str:
-                return str(soco.SoCo(host).zoneGroupTopology.GetZoneGroupState()["ZoneGroupState"])
-
             try:
-                members = parse_zone_group_state(await self.hass.async_add_executor_job(read))
+                members = await self.hass.async_add_executor_job(read_zone_group_state, soco.SoCo(host))
             except Exception as err:  # noqa: BLE001 - any speaker that does not answer: try the next
                 _LOGGER.debug("Could not read the household's topology from %s: %s", host, err)
                 continue

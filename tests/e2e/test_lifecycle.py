@@ -15,9 +15,10 @@ from custom_components.spinstack.coordinator import SpinStackCoordinator
 from custom_components.spinstack.diagnostics import async_get_config_entry_diagnostics
 from custom_components.spinstack.engine import Observation
 from emulator import Household
+from tests.emulator.helpers import wait_for
 
 from .conftest import make_entry, setup_entry
-from .test_play import SONG, subscribed, wait_for
+from .test_play import SONG, subscribed
 
 
 async def test_a_restart_mid_track_gives_exactly_one_play(hass: HomeAssistant, household: Household) -> None:

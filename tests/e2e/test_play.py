@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
@@ -13,17 +12,11 @@ from custom_components.spinstack.const import DOMAIN, EVENT_SCROBBLE
 from custom_components.spinstack.coordinator import SpinStackCoordinator
 from custom_components.spinstack.sonos.listener import ListenerState
 from emulator import Household, Track
+from tests.emulator.helpers import wait_for
 
 from .conftest import make_entry, setup_entry
 
 SONG = Track.spotify("4uLU6hMCjMI75M1A2tKUQC", "One More Time", "Daft Punk", "Discovery", 200)
-
-
-async def wait_for(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait (real time) until the system under test reaches a state."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by the code under test
-            await asyncio.sleep(0.02)
 
 
 async def subscribed(coordinator: SpinStackCoordinator) -> None:

@@ -14,9 +14,10 @@ from custom_components.spinstack.const import DOMAIN, EVENT_SCROBBLE
 from custom_components.spinstack.coordinator import SpinStackCoordinator
 from custom_components.spinstack.sonos.listener import SUBSCRIPTION_SECONDS, ListenerState
 from emulator import EmulatedSpeaker, Household, ManualClock, Station, StreamSong, Track
+from tests.emulator.helpers import wait_for
 
 from .conftest import make_entry, setup_entry
-from .test_play import entity_id, state_of, subscribed, wait_for
+from .test_play import entity_id, state_of, subscribed
 from .timing import Lockstep, noon_today, use_subscription_seconds
 
 # Long enough that no renewal falls due unless a test asks for one (SoCo renews at 85 %).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import soco
@@ -51,3 +52,10 @@ async def subscribe(service: Any, **kwargs: Any) -> Events:
     """Subscribe to a SoCo service's events."""
     subscription = await service.subscribe(**kwargs)
     return Events(subscription)
+
+
+async def wait_for(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait (real time) until the system under test reaches a state."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - polling state owned by the code under test
+            await asyncio.sleep(0.02)

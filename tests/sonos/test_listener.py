@@ -14,16 +14,9 @@ from custom_components.spinstack.sonos.listener import Backoff, ListenerState, S
 from custom_components.spinstack.sonos.topology import GroupMember
 from emulator import ManualClock, Station, StreamSong, Track
 from tests.emulator.conftest import MakeHousehold
-from tests.emulator.helpers import connect
+from tests.emulator.helpers import connect, wait_for
 
 SONG = Track.spotify("4uLU6hMCjMI75M1A2tKUQC", "One More Time", "Daft Punk", "Discovery", 200)
-
-
-async def wait_for(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait (real time) until a condition on the listener's state holds."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - polling state owned by the code under test
-            await asyncio.sleep(0.01)
 
 
 async def in_thread[T](func: Callable[[], T]) -> T:

@@ -5,7 +5,7 @@ Knows the engine and SoCo; knows nothing of Home Assistant or SQLite.
 
 from .didl import TrackMeta, parse_didl
 from .state import SpeakerState, parse_duration
-from .topology import GroupMember, parse_zone_group_state
+from .topology import GroupMember, parse_zone_group_state, read_zone_group_state
 
 __all__ = [
     "GroupMember",
@@ -14,4 +14,5 @@ __all__ = [
     "parse_didl",
     "parse_duration",
     "parse_zone_group_state",
+    "read_zone_group_state",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 import xml.etree.ElementTree as ET
 
@@ -19,6 +20,16 @@ class GroupMember:
     host: str | None
     coordinator: str
     boot_seq: int | None
+
+
+# Seconds a speaker has to answer a SOAP request made while setting up (SoCo's own default is 20).
+REQUEST_TIMEOUT = 5.0
+
+
+def read_zone_group_state(device: Any, timeout: float = REQUEST_TIMEOUT) -> dict[str, GroupMember]:
+    """Ask a speaker (a SoCo device) for its household's ZoneGroupState. Blocking: run it off the event loop."""
+    state = device.zoneGroupTopology.GetZoneGroupState(timeout=timeout)["ZoneGroupState"]
+    return parse_zone_group_state(str(state))
 
 
 def parse_zone_group_state(text: str) -> dict[str, GroupMember]:

@@ -107,7 +107,8 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
         conn.execute(statement, (0, last))
 
 
-# Fold the plays with id in (?, ?] into the roll-ups. Used by the migration, by bulk inserts and by single plays.
+# Fold the plays with id in (?, ?] into the roll-ups: the migration's backfill. Writes add the same sums from
+# Python (Store._sums); a test checks that both give the same roll-ups.
 ROLLUP_STATEMENTS: tuple[str, ...] = (
     """
     INSERT INTO r_hour (lhour, plays, heard)
