@@ -59,11 +59,11 @@ def query_params(store: Store, now: float, busiest_track: int) -> dict[str, tupl
         "plays_of_one_track": ("track_plays", {"track_id": busiest_track, "limit": 1000}),
         "plays_per_day_over_a_year": (
             "plays_per_day",
-            {"first_lhour": clock.lhour(today - 365 * 86400), "end_lhour": clock.lhour(today + 86400)},
+            {"first_day": clock.lhour(today) // 24 - 365, "end_day": clock.lhour(today) // 24 + 1},
         ),
-        "heatmap_over_a_year": (
+        "heatmap_this_year": (
             "heatmap",
-            {"first_lhour": clock.lhour(today - 365 * 86400), "end_lhour": clock.lhour(today + 86400)},
+            {"first_month": clock.month_key(clock.local(year)), "last_month": clock.month_key(local_now)},
         ),
         "artists_first_heard_in_a_month": (
             "new_artists",

@@ -10,8 +10,10 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DB_FILENAME, DOMAIN
 from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackRuntimeData
+from .panel import async_register_panel, async_remove_panel
 from .services import async_setup_services
 from .store import SchemaTooNewError, Store
+from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -21,8 +23,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services, whatever the number of entries."""
+    """Register the services and the panel's websocket commands, whatever the number of entries."""
     async_setup_services(hass)
+    async_setup_websocket(hass)
     return True
 
 
@@ -48,6 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) ->
         raise
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_register_panel(hass)
     return True
 
 
@@ -62,4 +66,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) -
     if unloaded:
         await entry.runtime_data.coordinator.async_stop()
         await entry.runtime_data.store.close()
+        if not [other for other in hass.config_entries.async_loaded_entries(DOMAIN) if other is not entry]:
+            async_remove_panel(hass)
     return unloaded

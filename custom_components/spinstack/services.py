@@ -1,7 +1,8 @@
-"""SpinStack's services, registered once in async_setup and validated with voluptuous."""
+"""SpinStack's services, registered once in async_setup and validated with probatio (Home Assistant's schemas)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -12,10 +13,12 @@ import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import SpinStackConfigEntry
+from .insights import PERIODS, VIEWS, Insights, InsightsError, Request
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_LIMIT = "limit"
 SERVICE_RECENT_PLAYS = "recent_plays"
+SERVICE_GET_INSIGHTS = "get_insights"
 
 RECENT_PLAYS_SCHEMA = vol.Schema(
     {
@@ -24,10 +27,26 @@ RECENT_PLAYS_SCHEMA = vol.Schema(
     }
 )
 
+GET_INSIGHTS_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional("period", default="month"): vol.In(PERIODS),
+        vol.Optional("start"): cv.date,
+        vol.Optional("end"): cv.date,
+        vol.Optional("rooms", default=list): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("services", default=list): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("views", default=list(VIEWS)): vol.All(cv.ensure_list, [vol.In(VIEWS)]),
+    }
+)
+
 
 def _entry(hass: HomeAssistant, call: ServiceCall) -> SpinStackConfigEntry:
     """The loaded entry a call is for: the one named, or the only one."""
-    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    return loaded_entry(hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+
+
+def loaded_entry(hass: HomeAssistant, entry_id: str | None) -> SpinStackConfigEntry:
+    """The loaded entry named, or the only one (services and websocket commands)."""
     entries: list[SpinStackConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
     if entry_id is not None:
         entry = hass.config_entries.async_get_entry(entry_id)
@@ -55,6 +74,30 @@ async def _recent_plays(call: ServiceCall) -> ServiceResponse:
     return {"plays": plays}
 
 
+def insights_error(err: InsightsError) -> ServiceValidationError:
+    """An insights error as Home Assistant shows it: translated."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=err.key, translation_placeholders=err.placeholders
+    )
+
+
+async def _get_insights(call: ServiceCall) -> ServiceResponse:
+    entry = _entry(call.hass, call)
+    data = call.data
+    try:
+        request = Request(
+            period=data["period"],
+            start=data.get("start"),
+            end=data.get("end"),
+            rooms=tuple(data["rooms"]),
+            services=tuple(data["services"]),
+            views=tuple(dict.fromkeys(data["views"])),
+        )
+        return await Insights(entry.runtime_data.store).views(request, time.time())
+    except InsightsError as err:
+        raise insights_error(err) from err
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register SpinStack's services (once, whatever the number of entries)."""
@@ -63,5 +106,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_RECENT_PLAYS,
         _recent_plays,
         schema=RECENT_PLAYS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_INSIGHTS,
+        _get_insights,
+        schema=GET_INSIGHTS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )

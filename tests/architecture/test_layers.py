@@ -1,5 +1,6 @@
 """The rule that keeps SpinStack easy to change: the engine knows nothing of Home Assistant, SoCo or SQLite; the
-store knows nothing of Home Assistant; only the top-level modules import homeassistant."""
+store knows nothing of Home Assistant; the insights know only the store; only the top-level modules import
+homeassistant."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": set(),
     "store": {"aiosqlite"},
     "sonos": {"soco"},
+    "insights": set(),
 }
 FORBIDDEN_EVERYWHERE_BUT_TOP = {"homeassistant"}
 
@@ -62,6 +64,11 @@ def test_store_reaches_only_the_engine() -> None:
 def test_sonos_reaches_only_the_engine() -> None:
     for path in (PACKAGE / "sonos").rglob("*.py"):
         assert _relative_imports(path) <= {"engine"}, path
+
+
+def test_insights_reach_only_the_store() -> None:
+    for path in (PACKAGE / "insights").rglob("*.py"):
+        assert _relative_imports(path) <= {"store"}, path
 
 
 def test_only_top_level_modules_import_home_assistant() -> None:

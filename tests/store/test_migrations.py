@@ -31,10 +31,9 @@ async def _reference(tmp_path: Path) -> dict[str, list[tuple[object, ...]]]:
 CHECKS = (
     "SELECT started_at, track_id, album_id, context_id, heard, lhour FROM plays ORDER BY id",
     "SELECT name, plays, heard, first_played FROM artists ORDER BY id",
-    "SELECT title, plays, heard FROM tracks ORDER BY id",
+    "SELECT title, plays, heard, first_played FROM tracks ORDER BY id",
     "SELECT title, plays, heard FROM albums ORDER BY id",
-    "SELECT lhour, plays, heard FROM r_hour ORDER BY lhour",
-    "SELECT month, artist_id, plays, heard FROM r_month_artist ORDER BY month, artist_id",
+    *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),
     "SELECT rowid FROM track_search WHERE track_search MATCH '\"track 3\"' ORDER BY rowid",
 )
 
@@ -58,6 +57,9 @@ def _write_version(path: Path, version: int, reference: Path) -> None:
     ):
         conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM ref.{table}")
     conn.execute("DETACH DATABASE ref")
+    if version >= 2:
+        # What version 2's writes kept up to date: its roll-ups, counters and search index.
+        schema._v2_backfill(conn)
     conn.close()
 
 

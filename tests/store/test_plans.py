@@ -20,8 +20,8 @@ PARAMS: dict[str, dict[str, object]] = {
     "top_tracks_all_time": {"limit": 10},
     "search_tracks": {"match": '"daft"', "limit": 10},
     "track_plays": {"track_id": 1, "limit": 10},
-    "plays_per_day": {"first_lhour": 0, "end_lhour": 1},
-    "heatmap": {"first_lhour": 0, "end_lhour": 1},
+    "plays_per_day": {"first_day": 0, "end_day": 1},
+    "heatmap": {"first_month": 202601, "last_month": 202612},
     "new_artists": {"start": 0, "end": 1, "limit": 10},
 }
 

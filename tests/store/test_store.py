@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.spinstack.store import SCHEMA_VERSION, LocalClock, Store
+from custom_components.spinstack.store import SCHEMA_VERSION, LocalClock, Store, schema
 
 from .conftest import ZONE, make_play
 
@@ -113,15 +113,15 @@ async def test_rollups_follow_local_time_and_dst(store: Store) -> None:
     for play in plays:
         await store.add_play(play)
     clock = store.clock
-    first, end = clock.lhour(ts(2026, 3, 1)), clock.lhour(ts(2026, 5, 1))
-    days = await store.query("plays_per_day", first_lhour=first, end_lhour=end)
+    first, end = clock.lhour(ts(2026, 3, 1)) // 24, clock.lhour(ts(2026, 5, 1)) // 24
+    days = await store.query("plays_per_day", first_day=first, end_day=end)
     assert [(LocalClock.day_of_lhour(r["day"] * 24), r["plays"]) for r in days] == [
         ("2026-03-28", 1),
         ("2026-03-29", 2),
         ("2026-03-31", 1),
         ("2026-04-01", 1),
     ]
-    heat = await store.query("heatmap", first_lhour=first, end_lhour=end)
+    heat = await store.query("heatmap", first_month=202603, last_month=202604)
     assert sorted((r["weekday"], r["hour"], r["plays"]) for r in heat) == [
         (1, 23, 1),  # Tuesday 23h
         (2, 0, 1),  # Wednesday 0h
@@ -183,11 +183,10 @@ async def test_bulk_insert_matches_single_inserts(tmp_path: Path) -> None:
         for play in plays[300:]:
             await one.add_play(play, origin="import:test", tolerance=0)
         for sql in (
-            "SELECT month, artist_id, plays, heard FROM r_month_artist ORDER BY 1, 2",
-            "SELECT lhour, plays, heard FROM r_hour ORDER BY 1",
+            *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),
             "SELECT name, plays, heard, first_played FROM artists ORDER BY 1",
             "SELECT title, plays, heard FROM albums ORDER BY 1",
-            "SELECT title, plays, heard FROM tracks ORDER BY 1",
+            "SELECT title, plays, heard, first_played FROM tracks ORDER BY 1",
             "SELECT started_at, track_id, album_id, heard, lhour FROM plays ORDER BY started_at",
         ):
             async with one._conn.execute(sql) as a, many._conn.execute(sql) as b:
@@ -229,3 +228,36 @@ async def test_reopen_keeps_everything(tmp_path: Path) -> None:
         assert store.migrated_from == SCHEMA_VERSION
     finally:
         await store.close()
+
+
+async def test_rollup_statements_rebuild_what_writes_summed(store: Store) -> None:
+    """The set-based roll-up statements (migrations, bulk loads) and the sums of single writes agree."""
+    base = ts(2025, 12, 30)
+    for i in range(120):
+        await store.add_play(
+            make_play(base + i * 5000, artist=f"Artist {i % 4}", title=f"Track {i % 9}", album=f"Album {i % 3}"),
+            origin="live" if i % 2 else "import:test",
+        )
+    tables = [f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS]
+    counters = [
+        f"SELECT id, plays, heard{', first_played' if table != 'albums' else ''} FROM {table} ORDER BY id"
+        for table in ("artists", "tracks", "albums")
+    ]
+    written = {sql: await _all(store, sql) for sql in tables + counters}
+    conn = store._conn
+    for rollup in schema.ROLLUPS:
+        await conn.execute(f"DELETE FROM {rollup.table}")
+    for table in ("artists", "tracks", "albums"):
+        await conn.execute(f"UPDATE {table} SET plays = 0, heard = 0")
+    await conn.execute("UPDATE artists SET first_played = NULL")
+    await conn.execute("UPDATE tracks SET first_played = NULL")
+    last = await store.scalar("SELECT max(id) FROM plays")
+    for statement in schema.ROLLUP_STATEMENTS:
+        await conn.execute(statement, (0, last))
+    for sql, rows in written.items():
+        assert await _all(store, sql) == rows, sql
+
+
+async def _all(store: Store, sql: str) -> list[tuple[object, ...]]:
+    async with store._conn.execute(sql) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]

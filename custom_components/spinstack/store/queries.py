@@ -81,14 +81,15 @@ QUERIES: Final[dict[str, str]] = {
         FROM plays p JOIN contexts c ON c.id = p.context_id
         WHERE p.track_id = :track_id ORDER BY p.started_at DESC LIMIT :limit
     """,
-    # Plays per local day, and the hour-by-weekday heatmap (Monday = 0), from the hourly roll-up.
+    # Plays per local day (local day numbers in [first_day, end_day)) from the daily roll-up, and the
+    # hour-by-weekday heatmap of whole local months (how: hour of the week, Monday 00h = 0) from the monthly one.
     "plays_per_day": """
-        SELECT lhour / 24 AS day, sum(plays) AS plays, sum(heard) AS heard FROM r_hour
-        WHERE lhour >= :first_lhour AND lhour < :end_lhour GROUP BY day ORDER BY day
+        SELECT lday AS day, sum(plays) AS plays, sum(heard) AS heard FROM r_day
+        WHERE lday >= :first_day AND lday < :end_day GROUP BY lday ORDER BY lday
     """,
     "heatmap": """
-        SELECT (lhour / 24 + 3) % 7 AS weekday, lhour % 24 AS hour, sum(plays) AS plays, sum(heard) AS heard
-        FROM r_hour WHERE lhour >= :first_lhour AND lhour < :end_lhour GROUP BY weekday, hour
+        SELECT how / 24 AS weekday, how % 24 AS hour, sum(plays) AS plays, sum(heard) AS heard
+        FROM r_month_how WHERE month >= :first_month AND month <= :last_month GROUP BY how
     """,
     # Artists first heard in [start, end).
     "new_artists": """

@@ -12,6 +12,7 @@ period queries without scanning plays.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 import sqlite3
 
 # Version 1: the plays and what they point at.
@@ -103,17 +104,15 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
         "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id"
     )
     last = conn.execute("SELECT coalesce(max(id), 0) FROM plays").fetchone()[0]
-    for statement in ROLLUP_STATEMENTS:
+    for statement in _V2_ROLLUPS:
         conn.execute(statement, (0, last))
 
 
-# Fold the plays with id in (?, ?] into the roll-ups: the migration's backfill. Writes add the same sums from
-# Python (Store._sums); a test checks that both give the same roll-ups.
-ROLLUP_STATEMENTS: tuple[str, ...] = (
+# Version 2's roll-ups as version 2 built them (frozen: version 3 replaced r_hour and r_month_artist).
+_V2_ROLLUPS: tuple[str, ...] = (
     """
     INSERT INTO r_hour (lhour, plays, heard)
     SELECT lhour, count(*), sum(heard) FROM plays WHERE id > ?1 AND id <= ?2 GROUP BY lhour
-    ON CONFLICT (lhour) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard
     """,
     """
     INSERT INTO r_month_artist (month, artist_id, plays, heard)
@@ -121,7 +120,6 @@ ROLLUP_STATEMENTS: tuple[str, ...] = (
     FROM plays p JOIN tracks t ON t.id = p.track_id
     WHERE p.id > ?1 AND p.id <= ?2
     GROUP BY 1, 2
-    ON CONFLICT (month, artist_id) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard
     """,
     """
     UPDATE tracks SET plays = tracks.plays + c.n, heard = tracks.heard + c.h
@@ -145,6 +143,110 @@ ROLLUP_STATEMENTS: tuple[str, ...] = (
     WHERE artists.id = c.artist_id
     """,
 )
+
+
+# Version 3: roll-ups that keep the context (service, room...) so insights can be filtered by room and service,
+# at the day, month and all-time grains; when each track was first heard; genres (filled by metadata plugins).
+#   lday: local day number (lhour / 24); month: local YYYYMM; how: hour of the week, Monday 00h = 0 .. Sunday 23h.
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """A roll-up table: play counts and heard seconds summed by ``keys`` (columns of ``ROLLUP_SOURCE``)."""
+
+    table: str
+    keys: tuple[str, ...]
+
+    def ddl(self) -> str:
+        columns = ", ".join(f"{key} INTEGER NOT NULL" for key in self.keys)
+        return (
+            f"CREATE TABLE {self.table} ({columns}, plays INTEGER NOT NULL, heard INTEGER NOT NULL, "
+            f"PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
+        )
+
+    def upsert(self) -> str:
+        """Add (keys..., plays, heard) rows."""
+        keys = ", ".join(self.keys)
+        marks = ", ".join("?" for _ in self.keys)
+        return (
+            f"INSERT INTO {self.table} ({keys}, plays, heard) VALUES ({marks}, ?, ?) "  # noqa: S608 - fixed names
+            f"ON CONFLICT ({keys}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
+        )
+
+    def backfill(self) -> str:
+        """Fold the plays with id in (?1, ?2] in, set-based."""
+        keys = ", ".join(self.keys)
+        where = " WHERE album_id IS NOT NULL" if "album_id" in self.keys else ""
+        return (
+            f"INSERT INTO {self.table} ({keys}, plays, heard) "  # noqa: S608 - fixed names
+            f"SELECT {keys}, count(*), sum(heard) FROM ({ROLLUP_SOURCE}){where} GROUP BY {keys} "
+            f"ON CONFLICT ({keys}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
+        )
+
+
+# The plays with id in (?1, ?2], with every column a roll-up is keyed on.
+ROLLUP_SOURCE = """
+    SELECT p.lhour / 24 AS lday, CAST(strftime('%Y%m', p.lhour * 3600, 'unixepoch') AS INTEGER) AS month,
+           ((p.lhour / 24 + 3) % 7) * 24 + p.lhour % 24 AS how, p.context_id, t.artist_id, p.track_id, p.album_id,
+           p.heard
+    FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2
+"""
+
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup("r_day", ("lday", "context_id")),
+    Rollup("r_month", ("month", "context_id")),
+    Rollup("r_month_how", ("month", "context_id", "how")),
+    Rollup("r_month_artist", ("month", "context_id", "artist_id")),
+    Rollup("r_month_track", ("month", "context_id", "track_id")),
+    Rollup("r_month_album", ("month", "context_id", "album_id")),
+    Rollup("r_ctx_how", ("context_id", "how")),
+    Rollup("r_ctx_artist", ("context_id", "artist_id")),
+    Rollup("r_ctx_track", ("context_id", "track_id")),
+    Rollup("r_ctx_album", ("context_id", "album_id")),
+)
+
+# The all-time counters on each track, album and artist, for the plays with id in (?1, ?2].
+_COUNTER_STATEMENTS: tuple[str, ...] = (
+    """
+    UPDATE tracks SET
+        plays = tracks.plays + c.n,
+        heard = tracks.heard + c.h,
+        first_played = min(coalesce(tracks.first_played, c.f), c.f)
+    FROM (SELECT track_id, count(*) AS n, sum(heard) AS h, min(started_at) AS f FROM plays
+          WHERE id > ?1 AND id <= ?2 GROUP BY track_id) AS c
+    WHERE tracks.id = c.track_id
+    """,
+    _V2_ROLLUPS[3],
+    _V2_ROLLUPS[4],
+)
+
+# Fold the plays with id in (?1, ?2] into every roll-up and counter: the migrations' backfill and the bulk path.
+# Single writes add the same sums from Python (Store._fold); a test checks that both give the same roll-ups.
+ROLLUP_STATEMENTS: tuple[str, ...] = tuple(rollup.backfill() for rollup in ROLLUPS) + _COUNTER_STATEMENTS
+
+_V3 = """
+DROP TABLE r_hour;
+DROP TABLE r_month_artist;
+ALTER TABLE tracks ADD COLUMN first_played INTEGER;
+CREATE INDEX tracks_by_first_played ON tracks (first_played);
+CREATE TABLE artist_genres (
+    artist_id INTEGER NOT NULL REFERENCES artists(id),
+    genre TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (artist_id, genre)
+) WITHOUT ROWID;
+"""
+
+
+def _v3_rollups(conn: sqlite3.Connection) -> None:
+    for rollup in ROLLUPS:
+        conn.execute(rollup.ddl())
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM plays").fetchone()[0]
+    for rollup in ROLLUPS:
+        conn.execute(rollup.backfill(), (0, last))
+    conn.execute(
+        "UPDATE tracks SET first_played = c.f FROM (SELECT track_id, min(started_at) AS f FROM plays GROUP BY track_id)"
+        " AS c WHERE tracks.id = c.track_id"
+    )
+
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -179,6 +281,7 @@ def _split(sql: str) -> list[str]:
 MIGRATIONS: tuple[Migration, ...] = (
     _script(_V1),
     _script(_V2, _v2_backfill),
+    _script(_V3, _v3_rollups),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

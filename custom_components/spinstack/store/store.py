@@ -6,13 +6,10 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-import itertools
 import json
 import logging
-from operator import attrgetter
 from pathlib import Path
 import sqlite3
-import sys
 from typing import Any, NamedTuple, Self
 
 import aiosqlite
@@ -20,7 +17,7 @@ import aiosqlite
 from ..engine.model import Play
 from .clock import LocalClock
 from .queries import QUERIES, search_expression
-from .schema import SCHEMA_VERSION, migrate
+from .schema import ROLLUPS, SCHEMA_VERSION, migrate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -346,67 +343,62 @@ class Store:
 
     async def _fold(self, rows: list[_Row]) -> None:
         """Add plays to the roll-ups and counters (the same sums as schema.ROLLUP_STATEMENTS)."""
-        hours: dict[int, list[int]] = {}
-        months: dict[tuple[int, int], list[int]] = {}
+        month_of = self._month_of_lhour
+        # One dict of sums per roll-up, keyed as the roll-up is (schema.ROLLUPS, same order).
+        sums: list[dict[tuple[int, ...], list[int]]] = [{} for _ in ROLLUPS]
+        day, month, month_how, month_artist, month_track, month_album, ctx_how, ctx_artist, ctx_track, ctx_album = sums
         tracks: dict[int, list[int]] = {}
         albums: dict[int, list[int]] = {}
         artists: dict[int, list[int]] = {}
-        month_of = self._month_of_lhour
-        # Rows arrive sorted by track: sum each run of a track once, then spread the run to its artist.
-        for track_id, run in itertools.groupby(rows, key=attrgetter("track_id")):
-            n = heard = 0
-            first = sys.maxsize
-            artist_id = 0
-            for row in run:
-                n += 1
-                heard += row.heard
-                first = min(first, row.started_at)
-                sums = hours.get(row.lhour)
-                if sums is None:
-                    hours[row.lhour] = [1, row.heard]
-                else:
-                    sums[0] += 1
-                    sums[1] += row.heard
-                month = (month_of(row.lhour), row.artist_id)
-                sums = months.get(month)
-                if sums is None:
-                    months[month] = [1, row.heard]
-                else:
-                    sums[0] += 1
-                    sums[1] += row.heard
-                if row.album_id is not None:
-                    sums = albums.get(row.album_id)
-                    if sums is None:
-                        albums[row.album_id] = [1, row.heard]
-                    else:
-                        sums[0] += 1
-                        sums[1] += row.heard
-                artist_id = row.artist_id
-            tracks[track_id] = [n, heard]
-            sums = artists.get(artist_id)
-            if sums is None:
-                artists[artist_id] = [n, heard, first]
+
+        def add(table: dict[Any, list[int]], key: Any, heard: int) -> None:
+            entry = table.get(key)
+            if entry is None:
+                table[key] = [1, heard]
             else:
-                sums[0] += n
-                sums[1] += heard
-                sums[2] = min(sums[2], first)
+                entry[0] += 1
+                entry[1] += heard
+
+        def add_first(table: dict[int, list[int]], key: int, heard: int, started: int) -> None:
+            entry = table.get(key)
+            if entry is None:
+                table[key] = [1, heard, started]
+            else:
+                entry[0] += 1
+                entry[1] += heard
+                entry[2] = min(entry[2], started)
+
+        for row in rows:
+            heard, ctx, lhour = row.heard, row.context_id, row.lhour
+            lday = lhour // 24
+            mon = month_of(lhour)
+            how = ((lday + 3) % 7) * 24 + lhour % 24
+            add(day, (lday, ctx), heard)
+            add(month, (mon, ctx), heard)
+            add(month_how, (mon, ctx, how), heard)
+            add(month_artist, (mon, ctx, row.artist_id), heard)
+            add(month_track, (mon, ctx, row.track_id), heard)
+            add(ctx_how, (ctx, how), heard)
+            add(ctx_artist, (ctx, row.artist_id), heard)
+            add(ctx_track, (ctx, row.track_id), heard)
+            add_first(tracks, row.track_id, heard, row.started_at)
+            add_first(artists, row.artist_id, heard, row.started_at)
+            if row.album_id is not None:
+                add(month_album, (mon, ctx, row.album_id), heard)
+                add(ctx_album, (ctx, row.album_id), heard)
+                add(albums, row.album_id, heard)
         conn = self._conn
+        for rollup, table in zip(ROLLUPS, sums, strict=True):
+            await conn.executemany(rollup.upsert(), [(*key, n, h) for key, (n, h) in table.items()])
         await conn.executemany(
-            "INSERT INTO r_hour (lhour, plays, heard) VALUES (?, ?, ?) ON CONFLICT (lhour) DO UPDATE "
-            "SET plays = plays + excluded.plays, heard = heard + excluded.heard",
-            [(hour, n, h) for hour, (n, h) in hours.items()],
+            "UPDATE tracks SET plays = plays + ?, heard = heard + ?, "
+            "first_played = min(coalesce(first_played, ?3), ?3) WHERE id = ?4",
+            [(n, h, first, track) for track, (n, h, first) in tracks.items()],
         )
         await conn.executemany(
-            "INSERT INTO r_month_artist (month, artist_id, plays, heard) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (month, artist_id) DO UPDATE "
-            "SET plays = plays + excluded.plays, heard = heard + excluded.heard",
-            [(month, artist, n, h) for (month, artist), (n, h) in months.items()],
+            "UPDATE albums SET plays = plays + ?, heard = heard + ? WHERE id = ?",
+            [(n, h, album) for album, (n, h) in albums.items()],
         )
-        for table, sums_by_id in (("tracks", tracks), ("albums", albums)):
-            await conn.executemany(
-                f"UPDATE {table} SET plays = plays + ?, heard = heard + ? WHERE id = ?",  # noqa: S608 - fixed names
-                [(n, h, row_id) for row_id, (n, h) in sums_by_id.items()],
-            )
         await conn.executemany(
             "UPDATE artists SET plays = plays + ?, heard = heard + ?, "
             "first_played = min(coalesce(first_played, ?3), ?3) WHERE id = ?4",
@@ -547,6 +539,16 @@ class Store:
         async with self._conn.execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return None if row is None else row[0]
+
+    async def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a read (the insights build their own, from the documented tables)."""
+        async with self._conn.execute(sql, params) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+    async def plan(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[str]:
+        """The query plan of a read, one line per step."""
+        async with self._conn.execute("EXPLAIN QUERY PLAN " + sql, params) as cursor:
+            return [row[3] for row in await cursor.fetchall()]
 
     async def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run a documented query (see queries.py) and return its rows as dicts."""
