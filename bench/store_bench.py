@@ -16,6 +16,7 @@ from typing import Any
 
 from custom_components.spinstack.store import Store
 
+from . import insights_bench
 from .history import generate
 
 ZONE = "Europe/Paris"
@@ -37,7 +38,6 @@ def query_params(store: Store, now: float, busiest_track: int) -> dict[str, tupl
     clock = store.clock
     today = clock.day_start(now)
     month = clock.month_start(now)
-    year = clock.year_start(now)
     local_now = clock.local(now)
     # A month two years back: artists first heard in it.
     back = datetime(local_now.year - 2, local_now.month, 1, tzinfo=clock.tz).timestamp()
@@ -46,12 +46,12 @@ def query_params(store: Store, now: float, busiest_track: int) -> dict[str, tupl
         "plays_last_7_days": ("plays_between", {"start": now - 7 * 86400, "end": now + 1, "limit": 5000}),
         "top_tracks_last_7_days": ("top_tracks", {"start": now - 7 * 86400, "end": now + 1, "limit": 10}),
         "top_artists_this_month": (
-            "top_artists_months",
-            {"first_month": clock.month_key(clock.local(month)), "last_month": clock.month_key(local_now), "limit": 10},
+            "top_artists",
+            {"start": month, "end": clock.next_month(month), "limit": 10},
         ),
         "top_artists_this_year": (
-            "top_artists_months",
-            {"first_month": clock.month_key(clock.local(year)), "last_month": clock.month_key(local_now), "limit": 10},
+            "top_artists_years",
+            {"first_year": local_now.year, "last_year": local_now.year, "limit": 10},
         ),
         "top_artists_all_time": ("top_artists_all_time", {"limit": 10}),
         "top_albums_all_time": ("top_albums_all_time", {"limit": 10}),
@@ -63,7 +63,7 @@ def query_params(store: Store, now: float, busiest_track: int) -> dict[str, tupl
         ),
         "heatmap_this_year": (
             "heatmap",
-            {"first_month": clock.month_key(clock.local(year)), "last_month": clock.month_key(local_now)},
+            {"first_year": local_now.year, "last_year": local_now.year},
         ),
         "artists_first_heard_in_a_month": (
             "new_artists",
@@ -120,6 +120,8 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
                 "rows": len(rows),
                 "plan": await store.explain(name, **params),
             }
+        log("timing the insights")
+        insights = await insights_bench.bench(store, end, log)
         await store.scalar("PRAGMA wal_checkpoint(TRUNCATE)")
         total = int(await store.scalar("SELECT count(*) FROM plays"))
     finally:
@@ -141,6 +143,7 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
         "db_bytes": db_bytes,
         "bytes_per_play": round(db_bytes / max(total, 1), 1),
         "queries": queries,
+        "insights": insights,
     }
 
 

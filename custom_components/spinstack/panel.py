@@ -15,7 +15,7 @@ from .const import DOMAIN
 PANEL_URL_PATH = "spinstack"
 PANEL_ELEMENT = "spinstack-panel"
 STATIC_URL = "/spinstack_panel"
-BUNDLE = Path(__file__).parent / "panel" / "spinstack-panel.js"
+BUNDLE = Path(__file__).parent / "frontend" / "spinstack-panel.js"
 _DATA_STATIC = f"{DOMAIN}_panel_static"
 
 

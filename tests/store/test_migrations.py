@@ -30,7 +30,7 @@ async def _reference(tmp_path: Path) -> dict[str, list[tuple[object, ...]]]:
 
 CHECKS = (
     "SELECT started_at, track_id, album_id, context_id, heard, lhour FROM plays ORDER BY id",
-    "SELECT name, plays, heard, first_played FROM artists ORDER BY id",
+    "SELECT name, plays, heard, first_played, first_lday FROM artists ORDER BY id",
     "SELECT title, plays, heard, first_played FROM tracks ORDER BY id",
     "SELECT title, plays, heard FROM albums ORDER BY id",
     *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),

@@ -14,14 +14,15 @@ PARAMS: dict[str, dict[str, object]] = {
     "last_play": {},
     "heard_between": {"start": 0, "end": 1},
     "top_tracks": {"start": 0, "end": 1, "limit": 10},
-    "top_artists_months": {"first_month": 202601, "last_month": 202612, "limit": 10},
+    "top_artists": {"start": 0, "end": 1, "limit": 10},
+    "top_artists_years": {"first_year": 2025, "last_year": 2026, "limit": 10},
     "top_artists_all_time": {"limit": 10},
     "top_albums_all_time": {"limit": 10},
     "top_tracks_all_time": {"limit": 10},
     "search_tracks": {"match": '"daft"', "limit": 10},
     "track_plays": {"track_id": 1, "limit": 10},
     "plays_per_day": {"first_day": 0, "end_day": 1},
-    "heatmap": {"first_month": 202601, "last_month": 202612},
+    "heatmap": {"first_year": 2025, "last_year": 2026},
     "new_artists": {"start": 0, "end": 1, "limit": 10},
 }
 

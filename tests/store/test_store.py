@@ -121,7 +121,7 @@ async def test_rollups_follow_local_time_and_dst(store: Store) -> None:
         ("2026-03-31", 1),
         ("2026-04-01", 1),
     ]
-    heat = await store.query("heatmap", first_month=202603, last_month=202604)
+    heat = await store.query("heatmap", first_year=2026, last_year=2026)
     assert sorted((r["weekday"], r["hour"], r["plays"]) for r in heat) == [
         (1, 23, 1),  # Tuesday 23h
         (2, 0, 1),  # Wednesday 0h
@@ -129,9 +129,9 @@ async def test_rollups_follow_local_time_and_dst(store: Store) -> None:
         (6, 0, 1),  # Sunday 0h
         (6, 3, 1),  # Sunday 3h
     ]
-    march = await store.query("top_artists_months", first_month=202603, last_month=202603, limit=5)
+    march = await store.query("top_artists", start=ts(2026, 3, 1), end=ts(2026, 4, 1), limit=5)
     assert [(r["artist"], r["plays"]) for r in march] == [("Daft Punk", 4)]
-    year = await store.query("top_artists_months", first_month=202601, last_month=202612, limit=5)
+    year = await store.query("top_artists_years", first_year=2026, last_year=2026, limit=5)
     assert [(r["artist"], r["plays"]) for r in year] == [("Daft Punk", 4), ("Air", 1)]
 
 
@@ -184,7 +184,7 @@ async def test_bulk_insert_matches_single_inserts(tmp_path: Path) -> None:
             await one.add_play(play, origin="import:test", tolerance=0)
         for sql in (
             *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),
-            "SELECT name, plays, heard, first_played FROM artists ORDER BY 1",
+            "SELECT name, plays, heard, first_played, first_lday FROM artists ORDER BY 1",
             "SELECT title, plays, heard FROM albums ORDER BY 1",
             "SELECT title, plays, heard, first_played FROM tracks ORDER BY 1",
             "SELECT started_at, track_id, album_id, heard, lhour FROM plays ORDER BY started_at",
@@ -240,8 +240,8 @@ async def test_rollup_statements_rebuild_what_writes_summed(store: Store) -> Non
         )
     tables = [f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS]
     counters = [
-        f"SELECT id, plays, heard{', first_played' if table != 'albums' else ''} FROM {table} ORDER BY id"
-        for table in ("artists", "tracks", "albums")
+        f"SELECT id, plays, heard{extra} FROM {table} ORDER BY id"
+        for table, extra in (("artists", ", first_played, first_lday"), ("tracks", ", first_played"), ("albums", ""))
     ]
     written = {sql: await _all(store, sql) for sql in tables + counters}
     conn = store._conn
@@ -249,7 +249,7 @@ async def test_rollup_statements_rebuild_what_writes_summed(store: Store) -> Non
         await conn.execute(f"DELETE FROM {rollup.table}")
     for table in ("artists", "tracks", "albums"):
         await conn.execute(f"UPDATE {table} SET plays = 0, heard = 0")
-    await conn.execute("UPDATE artists SET first_played = NULL")
+    await conn.execute("UPDATE artists SET first_played = NULL, first_lday = NULL")
     await conn.execute("UPDATE tracks SET first_played = NULL")
     last = await store.scalar("SELECT max(id) FROM plays")
     for statement in schema.ROLLUP_STATEMENTS:

@@ -42,6 +42,10 @@ def month_label(key: int) -> str:
     return f"{key // 100:04d}-{key % 100:02d}"
 
 
+def _month_date(key: int) -> date:
+    return date(key // 100, key % 100, 1)
+
+
 def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
@@ -78,18 +82,27 @@ class Period:
             return None
         return month_key(first), month_key(last_full)
 
-    def edges(self, clock: LocalClock) -> list[tuple[int, int]]:
-        """The epoch ranges [start, end) of the period outside its whole months (read from the plays)."""
-        months = self.full_months()
-        if months is None:
+    def full_years(self) -> tuple[int, int] | None:
+        """The first and last of the whole local years inside the period, or None."""
+        first = self.first.year if (self.first.month, self.first.day) == (1, 1) else self.first.year + 1
+        last = self.last.year if (self.last.month, self.last.day) == (12, 31) else self.last.year - 1
+        return None if first > last else (first, last)
+
+    def edges(self, clock: LocalClock, grain: Literal["month", "year"] = "month") -> list[tuple[int, int]]:
+        """The epoch ranges [start, end) of the period outside its whole months (or years): read from the plays."""
+        if grain == "month":
+            months = self.full_months()
+            whole = None if months is None else (_month_date(months[0]), _next_month(_month_date(months[1])))
+        else:
+            years = self.full_years()
+            whole = None if years is None else (date(years[0], 1, 1), date(years[1] + 1, 1, 1))
+        if whole is None:
             return [(self.start, self.end)]
         ranges = []
-        first_month = date(months[0] // 100, months[0] % 100, 1)
-        if first_month > self.first:
-            ranges.append((self.start, _midnight(clock, first_month)))
-        after = _next_month(date(months[1] // 100, months[1] % 100, 1))
-        if after <= self.last:
-            ranges.append((_midnight(clock, after), self.end))
+        if whole[0] > self.first:
+            ranges.append((self.start, _midnight(clock, whole[0])))
+        if whole[1] <= self.last:
+            ranges.append((_midnight(clock, whole[1]), self.end))
         return ranges
 
     def as_dict(self) -> dict[str, object]:

@@ -4,9 +4,11 @@ One module serves the ``spinstack.get_insights`` service and the Listening Insig
 roll-ups of the store (schema.ROLLUPS) at the grain that fits the period:
 
 * all time: the all-time counters (no filter) or the per-context all-time roll-ups (``r_ctx_*``);
-* whole local months inside the period: the monthly roll-ups (``r_month_*``);
-* the days at the period's edges (at most two partial months): the plays themselves, through ``plays_by_time``;
-* calendars, totals and breakdowns: the daily (``r_day``) or monthly (``r_month``) roll-up.
+* artists, tracks, albums and the heatmap of whole local years inside the period: the yearly roll-ups
+  (``r_year_*``); the days outside whole years (a month, a week, the ends of a custom range): the plays themselves,
+  through the covering index ``plays_by_time``;
+* calendars, totals and breakdowns: the daily roll-up (``r_day``), or for long periods the monthly one
+  (``r_month``) with the daily one for the days outside whole months.
 
 A filter is a set of contexts (service, room...): SQL gets their ids as integer literals, never text.
 """
@@ -39,7 +41,7 @@ TOP_LIMIT = 10
 NEW_ARTISTS_LIMIT = 20
 COMEBACK_GAP_DAYS = 180
 COMEBACK_MIN_EARLIER_PLAYS = 5
-COMEBACK_CANDIDATES = 200
+COMEBACK_CANDIDATES = 100
 ON_THIS_DAY_TOP = 3
 PLAYS_LIMIT_MAX = 500
 
@@ -74,6 +76,7 @@ class _Scope:
     period: Period
     contexts: tuple[int, ...] | None
     request: Request
+    every_context: tuple[int, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -85,6 +88,11 @@ class _Scope:
         if self.contexts is None:
             return ""
         return f" AND {column} IN ({','.join(str(int(c)) for c in self.contexts)})"
+
+    def by_context(self) -> str:
+        """The filter, or every context, as SQL: for roll-ups keyed by context first (read one range per context)."""
+        kept = self.every_context if self.contexts is None else self.contexts
+        return f" AND context_id IN ({','.join(str(int(c)) for c in kept)})"
 
 
 class Insights:
@@ -123,7 +131,8 @@ class Insights:
                     params.extend(values)
             sql = f"SELECT id FROM contexts WHERE {' AND '.join(clauses)} ORDER BY id"  # noqa: S608 - fixed columns
             contexts = tuple(int(row[0]) for row in await store.rows(sql, params))
-        return _Scope(period, contexts, request)
+        every = tuple(int(row[0]) for row in await store.rows("SELECT id FROM contexts ORDER BY id"))
+        return _Scope(period, contexts, request, every)
 
     # -- the views -----------------------------------------------------------------------------------------------
     async def views(self, request: Request, now: float) -> dict[str, Any]:
@@ -153,46 +162,55 @@ class Insights:
     async def _days(self, scope: _Scope) -> list[tuple[int, int, int]]:
         """(local day, plays, heard) of every day of the period with plays."""
         if "days" not in scope.cache:
+            period = scope.period
             if scope.empty:
                 scope.cache["days"] = []
+            elif scope.contexts is None:
+                scope.cache["days"] = await self._store.rows(
+                    "SELECT lday, plays, heard FROM r_day_total WHERE lday >= ? AND lday <= ? ORDER BY lday",
+                    (period.first_lday, period.last_lday),
+                )
             else:
-                period = scope.period
                 scope.cache["days"] = await self._store.rows(
                     "SELECT lday, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - integer literals only
-                    f"WHERE lday >= ? AND lday <= ?{scope.ctx()} GROUP BY lday ORDER BY lday",
+                    f"WHERE lday >= ? AND lday <= ?{scope.by_context()} GROUP BY lday ORDER BY lday",
                     (period.first_lday, period.last_lday),
                 )
         days: list[tuple[int, int, int]] = scope.cache["days"]
         return days
 
-    async def _by_month_and_context(self, scope: _Scope) -> list[tuple[int, int, int, int]]:
-        """(YYYYMM, context, plays, heard) over the period: whole months from the monthly roll-up, the edge days
-        from the daily one."""
-        if "months" not in scope.cache:
-            period = scope.period
-            rows: list[tuple[int, int, int, int]] = []
-            months = period.full_months()
-            if months is not None:
-                rows.extend(
-                    await self._store.rows(
-                        "SELECT month, context_id, plays, heard FROM r_month "  # noqa: S608 - integers only
-                        f"WHERE month >= ? AND month <= ?{scope.ctx()}",
-                        months,
-                    )
-                )
-            clock = self._store.clock
-            for start, end in period.edges(clock):
-                first, last = clock.lhour(start) // 24, clock.lhour(end) // 24 - 1
-                for day, context, plays, heard in await self._store.rows(
-                    "SELECT lday, context_id, plays, heard FROM r_day "  # noqa: S608 - integers only
-                    f"WHERE lday >= ? AND lday <= ?{scope.ctx()}",
-                    (first, last),
-                ):
-                    when = date_of(day)
-                    rows.append((when.year * 100 + when.month, context, plays, heard))
-            scope.cache["months"] = [] if scope.empty else rows
-        months_rows: list[tuple[int, int, int, int]] = scope.cache["months"]
-        return months_rows
+    async def _long_sums(self, scope: _Scope, by: str) -> dict[int, list[int]]:
+        """Plays and heard seconds of a long period by month (YYYYMM) or by context: whole months from the monthly
+        roll-up, the days outside them from the daily one."""
+        sums: dict[int, list[int]] = {}
+        if scope.empty:
+            return sums
+        period = scope.period
+
+        def add(key: int, plays: int, heard: int) -> None:
+            entry = sums.setdefault(key, [0, 0])
+            entry[0] += plays
+            entry[1] += heard
+
+        months = period.full_months()
+        if months is not None:
+            for key, plays, heard in await self._store.rows(
+                f"SELECT {by}, sum(plays), sum(heard) FROM r_month "  # noqa: S608 - fixed names, integers only
+                f"WHERE month >= ? AND month <= ?{scope.ctx()} GROUP BY {by}",
+                months,
+            ):
+                add(key, plays, heard)
+        clock = self._store.clock
+        for start, end in period.edges(clock):
+            first, last = clock.lhour(start) // 24, clock.lhour(end) // 24 - 1
+            for day, context, plays, heard in await self._store.rows(
+                "SELECT lday, context_id, plays, heard FROM r_day "  # noqa: S608 - integers only
+                f"WHERE lday >= ? AND lday <= ?{scope.by_context()}",
+                (first, last),
+            ):
+                when = date_of(day)
+                add(when.year * 100 + when.month if by == "month" else context, plays, heard)
+        return sums
 
     async def _view_calendar(self, scope: _Scope, now: float) -> list[dict[str, Any]]:
         if scope.period.granularity == "day":
@@ -200,18 +218,14 @@ class Insights:
                 {"bucket": date_of(day).isoformat(), "plays": plays, "heard": heard}
                 for day, plays, heard in await self._days(scope)
             ]
-        sums: dict[int, list[int]] = {}
-        for month, _, plays, heard in await self._by_month_and_context(scope):
-            entry = sums.setdefault(month, [0, 0])
-            entry[0] += plays
-            entry[1] += heard
+        sums = await self._long_sums(scope, "month")
         return [
             {"bucket": month_label(month), "plays": plays, "heard": heard}
             for month, (plays, heard) in sorted(sums.items())
         ]
 
     async def _view_heatmap(self, scope: _Scope, now: float) -> list[dict[str, int]]:
-        cells = await self._sums(scope, "how", r_ctx="r_ctx_how", r_month="r_month_how", plays_key=_HOW_SQL)
+        cells = await self._sums(scope, "how", r_ctx="r_ctx_how", r_year="r_year_how", plays_key=_HOW_SQL)
         return [
             {"weekday": how // 24, "hour": how % 24, "plays": plays, "heard": heard}
             for how, (plays, heard) in sorted(cells.items())
@@ -223,14 +237,14 @@ class Insights:
         key: str,
         *,
         r_ctx: str,
-        r_month: str,
+        r_year: str,
         plays_key: str,
         all_time: str | None = None,
         limit: int | None = None,
         join: str = "",
     ) -> dict[int, tuple[int, int]]:
         """Plays and heard seconds by ``key`` over the period: from the all-time roll-up (or ``all_time``, a
-        query of the counters, when nothing is filtered), else the whole months' roll-up plus the edge days' plays.
+        query of the counters, when nothing is filtered), else the whole years' roll-up plus the other days' plays.
         With ``limit``, only the ``limit`` keys with the most plays."""
         if scope.empty:
             return {}
@@ -247,20 +261,29 @@ class Insights:
             return {row[0]: (row[1], row[2]) for row in rows}
         parts: list[str] = []
         params: list[int] = []
-        months = period.full_months()
-        if months is not None:
+        years = period.full_years()
+        one_year = years is not None and years[0] == years[1]
+        if years is not None:
             parts.append(
-                f"SELECT {key} AS k, plays, heard FROM {r_month} "  # noqa: S608 - fixed names, integers
-                f"WHERE month >= ? AND month <= ?{scope.ctx()}"
+                f"SELECT {key} AS k, plays, heard FROM {r_year} "  # noqa: S608 - fixed names, integers
+                f"WHERE year >= ? AND year <= ?{scope.ctx()}"
             )
-            params.extend(months)
-        for start, end in period.edges(self._store.clock):
+            params.extend(years)
+        for start, end in period.edges(self._store.clock, "year"):
             parts.append(
                 f"SELECT {plays_key} AS k, 1 AS plays, p.heard AS heard FROM plays p {join}"  # noqa: S608
                 f"WHERE p.started_at >= ? AND p.started_at < ?{scope.ctx('p.context_id')}"
             )
             params.extend((start, end))
-        sql = f"SELECT k, sum(plays), sum(heard) FROM ({' UNION ALL '.join(parts)}) GROUP BY k{order}"  # noqa: S608
+        if one_year and len(parts) == 1:
+            # One whole year: the roll-up's rows for it come grouped by item (no sort to sum them).
+            sql = (
+                f"SELECT {key}, sum(plays), sum(heard) FROM {r_year} "  # noqa: S608 - fixed names, integers
+                f"WHERE year = ?{scope.ctx()} GROUP BY {key}{order}"
+            )
+            params = [period.first.year]
+        else:
+            sql = f"SELECT k, sum(plays), sum(heard) FROM ({' UNION ALL '.join(parts)}) GROUP BY k{order}"  # noqa: S608
         return {row[0]: (row[1], row[2]) for row in await self._store.rows(sql, params)}
 
     async def _top_artists(self, scope: _Scope, limit: int | None) -> dict[int, tuple[int, int]]:
@@ -268,7 +291,7 @@ class Insights:
             scope,
             "artist_id",
             r_ctx="r_ctx_artist",
-            r_month="r_month_artist",
+            r_year="r_year_artist",
             plays_key="t.artist_id",
             join="JOIN tracks t ON t.id = p.track_id ",
             all_time="SELECT id, plays, heard FROM artists WHERE plays > 0 ORDER BY plays DESC, heard DESC",
@@ -281,7 +304,7 @@ class Insights:
             scope,
             "track_id",
             r_ctx="r_ctx_track",
-            r_month="r_month_track",
+            r_year="r_year_track",
             plays_key="p.track_id",
             all_time="SELECT id, plays, heard FROM tracks WHERE plays > 0 ORDER BY plays DESC, heard DESC",
             limit=TOP_LIMIT,
@@ -290,7 +313,7 @@ class Insights:
             scope,
             "album_id",
             r_ctx="r_ctx_album",
-            r_month="r_month_album",
+            r_year="r_year_album",
             plays_key="p.album_id",
             all_time="SELECT id, plays, heard FROM albums WHERE plays > 0 ORDER BY plays DESC, heard DESC",
             limit=TOP_LIMIT + 1,  # the edge days' plays may have no album (NULL), which is no album
@@ -335,15 +358,12 @@ class Insights:
         if period.granularity == "day":
             rows = await self._store.rows(
                 "SELECT context_id, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - integers only
-                f"WHERE lday >= ? AND lday <= ?{scope.ctx()} GROUP BY context_id",
+                f"WHERE lday >= ? AND lday <= ?{scope.by_context()} GROUP BY context_id",
                 (period.first_lday, period.last_lday),
             )
             by_id = {context: [plays, heard] for context, plays, heard in rows}
         else:
-            for _, context, plays, heard in await self._by_month_and_context(scope):
-                entry = by_id.setdefault(context, [0, 0])
-                entry[0] += plays
-                entry[1] += heard
+            by_id = await self._long_sums(scope, "context_id")
         names = {row[0]: (row[1], row[2]) for row in await self._store.rows("SELECT id, service, room FROM contexts")}
         by_context = [(*names[context], plays, heard) for context, (plays, heard) in by_id.items()]
         services: dict[str, list[int]] = {}
@@ -414,31 +434,31 @@ class Insights:
 
     async def _all_time_discovery(self, scope: _Scope, new_tracks: int) -> dict[str, Any]:
         store = self._store
+        # The artists with plays (under the filter): all of them were new once.
         source = (
-            "SELECT x.artist_id, x.plays, a.first_played FROM "  # noqa: S608 - integer literals only
+            "SELECT a.id AS artist_id, x.plays, a.first_played, a.first_lday FROM "  # noqa: S608 - integers only
             "(SELECT artist_id, sum(plays) AS plays FROM r_ctx_artist "
             f"WHERE 1{scope.ctx()} GROUP BY artist_id) AS x JOIN artists a ON a.id = x.artist_id"
             if scope.contexts is not None
-            else "SELECT id AS artist_id, plays, first_played FROM artists WHERE plays > 0"
+            else "SELECT id AS artist_id, plays, first_played, first_lday FROM artists WHERE plays > 0"
         )
-        months: dict[str, int] = {}
-        lhour = store.clock.lhour
-        firsts = await store.rows(f"SELECT first_played FROM ({source})")  # noqa: S608 - see above
-        for (first,) in firsts:
-            month = date_of(lhour(first) // 24).isoformat()[:7]
-            months[month] = months.get(month, 0) + 1
+        months = await store.rows(
+            f"SELECT strftime('%Y-%m', first_lday * 86400, 'unixepoch') AS m, count(*) FROM ({source}) "  # noqa: S608
+            "GROUP BY m ORDER BY m"
+        )
         top = await store.rows(
             f"SELECT s.artist_id, a.name, s.first_played, s.plays FROM ({source}) AS s "  # noqa: S608 - see above
             f"JOIN artists a ON a.id = s.artist_id ORDER BY s.plays DESC, s.first_played LIMIT {NEW_ARTISTS_LIMIT}"
         )
+        count = sum(n for _, n in months)
         return {
-            "score": 1.0 if firsts else None,
-            "new_artist_count": len(firsts),
+            "score": 1.0 if count else None,
+            "new_artist_count": count,
             "new_track_count": new_tracks,
             "new_artists": [
                 {"artist_id": row[0], "artist": row[1], "first_played": row[2], "plays": row[3]} for row in top
             ],
-            "over_time": [{"bucket": bucket, "new_artists": count} for bucket, count in sorted(months.items())],
+            "over_time": [{"bucket": month, "new_artists": n} for month, n in months],
         }
 
     async def _view_genres(self, scope: _Scope, now: float) -> dict[str, Any]:

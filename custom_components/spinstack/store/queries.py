@@ -44,11 +44,21 @@ QUERIES: Final[dict[str, str]] = {
         JOIN tracks t ON t.id = x.track_id JOIN artists a ON a.id = t.artist_id
         ORDER BY x.plays DESC, x.heard DESC
     """,
-    # Top artists of whole local months (this month, this year): the monthly roll-up.
-    "top_artists_months": """
+    # Top artists of a short period (a month): from its plays, through the covering time index.
+    "top_artists": """
         SELECT a.id AS artist_id, a.name AS artist, x.plays, x.heard
-        FROM (SELECT artist_id, sum(plays) AS plays, sum(heard) AS heard FROM r_month_artist
-              WHERE month >= :first_month AND month <= :last_month
+        FROM (SELECT t.artist_id, count(*) AS plays, sum(p.heard) AS heard FROM plays p
+              JOIN tracks t ON t.id = p.track_id
+              WHERE p.started_at >= :start AND p.started_at < :end
+              GROUP BY t.artist_id ORDER BY plays DESC, heard DESC LIMIT :limit) AS x
+        JOIN artists a ON a.id = x.artist_id
+        ORDER BY x.plays DESC, x.heard DESC
+    """,
+    # Top artists of whole local years (this year): the yearly roll-up.
+    "top_artists_years": """
+        SELECT a.id AS artist_id, a.name AS artist, x.plays, x.heard
+        FROM (SELECT artist_id, sum(plays) AS plays, sum(heard) AS heard FROM r_year_artist
+              WHERE year >= :first_year AND year <= :last_year
               GROUP BY artist_id ORDER BY plays DESC, heard DESC LIMIT :limit) AS x
         JOIN artists a ON a.id = x.artist_id
         ORDER BY x.plays DESC, x.heard DESC
@@ -82,14 +92,14 @@ QUERIES: Final[dict[str, str]] = {
         WHERE p.track_id = :track_id ORDER BY p.started_at DESC LIMIT :limit
     """,
     # Plays per local day (local day numbers in [first_day, end_day)) from the daily roll-up, and the
-    # hour-by-weekday heatmap of whole local months (how: hour of the week, Monday 00h = 0) from the monthly one.
+    # hour-by-weekday heatmap of whole local years (how: hour of the week, Monday 00h = 0) from the yearly one.
     "plays_per_day": """
         SELECT lday AS day, sum(plays) AS plays, sum(heard) AS heard FROM r_day
         WHERE lday >= :first_day AND lday < :end_day GROUP BY lday ORDER BY lday
     """,
     "heatmap": """
         SELECT how / 24 AS weekday, how % 24 AS hour, sum(plays) AS plays, sum(heard) AS heard
-        FROM r_month_how WHERE month >= :first_month AND month <= :last_month GROUP BY how
+        FROM r_year_how WHERE year >= :first_year AND year <= :last_year GROUP BY how
     """,
     # Artists first heard in [start, end).
     "new_artists": """

@@ -146,8 +146,12 @@ _V2_ROLLUPS: tuple[str, ...] = (
 
 
 # Version 3: roll-ups that keep the context (service, room...) so insights can be filtered by room and service,
-# at the day, month and all-time grains; when each track was first heard; genres (filled by metadata plugins).
-#   lday: local day number (lhour / 24); month: local YYYYMM; how: hour of the week, Monday 00h = 0 .. Sunday 23h.
+# at the day, month, year and all-time grains; a covering time index for the days a roll-up does not cover; when
+# each track was first heard; genres (filled by metadata plugins).
+#   lday: local day number (lhour / 24); month: local YYYYMM; year: local year; how: hour of the week, Monday 00h = 0.
+# Artists, tracks and albums are rolled up by year, not month: a month holds about as many (track, context) pairs as
+# plays, so a monthly roll-up is as big as the plays and no faster to read; a year's is two to three times smaller.
+# Their key puts the item before the context so that one year's rows come grouped by item (no sort to sum them).
 @dataclass(frozen=True, slots=True)
 class Rollup:
     """A roll-up table: play counts and heard seconds summed by ``keys`` (columns of ``ROLLUP_SOURCE``)."""
@@ -184,19 +188,23 @@ class Rollup:
 
 # The plays with id in (?1, ?2], with every column a roll-up is keyed on.
 ROLLUP_SOURCE = """
-    SELECT p.lhour / 24 AS lday, CAST(strftime('%Y%m', p.lhour * 3600, 'unixepoch') AS INTEGER) AS month,
-           ((p.lhour / 24 + 3) % 7) * 24 + p.lhour % 24 AS how, p.context_id, t.artist_id, p.track_id, p.album_id,
-           p.heard
-    FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2
+    SELECT lday, month, month / 100 AS year, how, context_id, artist_id, track_id, album_id, heard FROM (
+        SELECT p.lhour / 24 AS lday, CAST(strftime('%Y%m', p.lhour * 3600, 'unixepoch') AS INTEGER) AS month,
+               ((p.lhour / 24 + 3) % 7) * 24 + p.lhour % 24 AS how, p.context_id, t.artist_id, p.track_id,
+               p.album_id, p.heard
+        FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2
+    )
 """
 
 ROLLUPS: tuple[Rollup, ...] = (
-    Rollup("r_day", ("lday", "context_id")),
+    Rollup("r_day_total", ("lday",)),
+    # Context first: filtered days are read one context's range at a time (unfiltered ones from r_day_total).
+    Rollup("r_day", ("context_id", "lday")),
     Rollup("r_month", ("month", "context_id")),
-    Rollup("r_month_how", ("month", "context_id", "how")),
-    Rollup("r_month_artist", ("month", "context_id", "artist_id")),
-    Rollup("r_month_track", ("month", "context_id", "track_id")),
-    Rollup("r_month_album", ("month", "context_id", "album_id")),
+    Rollup("r_year_how", ("year", "context_id", "how")),
+    Rollup("r_year_artist", ("year", "artist_id", "context_id")),
+    Rollup("r_year_track", ("year", "track_id", "context_id")),
+    Rollup("r_year_album", ("year", "album_id", "context_id")),
     Rollup("r_ctx_how", ("context_id", "how")),
     Rollup("r_ctx_artist", ("context_id", "artist_id")),
     Rollup("r_ctx_track", ("context_id", "track_id")),
@@ -215,7 +223,19 @@ _COUNTER_STATEMENTS: tuple[str, ...] = (
     WHERE tracks.id = c.track_id
     """,
     _V2_ROLLUPS[3],
-    _V2_ROLLUPS[4],
+    # first_lday: the local day of the first play (the one with the smallest started_at: SQLite takes the bare
+    # column p.lhour from the row that gives min()). Right-hand sides see the row before the update.
+    """
+    UPDATE artists SET
+        plays = artists.plays + c.n,
+        heard = artists.heard + c.h,
+        first_lday = CASE WHEN artists.first_played IS NULL OR c.f < artists.first_played THEN c.fl
+                          ELSE artists.first_lday END,
+        first_played = min(coalesce(artists.first_played, c.f), c.f)
+    FROM (SELECT t.artist_id, count(*) AS n, sum(p.heard) AS h, min(p.started_at) AS f, p.lhour / 24 AS fl
+          FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2 GROUP BY t.artist_id) AS c
+    WHERE artists.id = c.artist_id
+    """,
 )
 
 # Fold the plays with id in (?1, ?2] into every roll-up and counter: the migrations' backfill and the bulk path.
@@ -225,8 +245,11 @@ ROLLUP_STATEMENTS: tuple[str, ...] = tuple(rollup.backfill() for rollup in ROLLU
 _V3 = """
 DROP TABLE r_hour;
 DROP TABLE r_month_artist;
+DROP INDEX plays_by_time;
+CREATE INDEX plays_by_time ON plays (started_at, context_id, track_id, album_id, heard, lhour);
 ALTER TABLE tracks ADD COLUMN first_played INTEGER;
 CREATE INDEX tracks_by_first_played ON tracks (first_played);
+ALTER TABLE artists ADD COLUMN first_lday INTEGER;
 CREATE TABLE artist_genres (
     artist_id INTEGER NOT NULL REFERENCES artists(id),
     genre TEXT NOT NULL,
@@ -245,6 +268,11 @@ def _v3_rollups(conn: sqlite3.Connection) -> None:
     conn.execute(
         "UPDATE tracks SET first_played = c.f FROM (SELECT track_id, min(started_at) AS f FROM plays GROUP BY track_id)"
         " AS c WHERE tracks.id = c.track_id"
+    )
+    conn.execute(
+        "UPDATE artists SET first_lday = (SELECT p.lhour / 24 FROM tracks t JOIN plays p ON p.track_id = t.id "
+        "AND p.started_at = artists.first_played WHERE t.artist_id = artists.id LIMIT 1) "
+        "WHERE first_played IS NOT NULL"
     )
 
 

@@ -346,7 +346,19 @@ class Store:
         month_of = self._month_of_lhour
         # One dict of sums per roll-up, keyed as the roll-up is (schema.ROLLUPS, same order).
         sums: list[dict[tuple[int, ...], list[int]]] = [{} for _ in ROLLUPS]
-        day, month, month_how, month_artist, month_track, month_album, ctx_how, ctx_artist, ctx_track, ctx_album = sums
+        (
+            day_total,
+            day,
+            month,
+            year_how,
+            year_artist,
+            year_track,
+            year_album,
+            ctx_how,
+            ctx_artist,
+            ctx_track,
+            ctx_album,
+        ) = sums
         tracks: dict[int, list[int]] = {}
         albums: dict[int, list[int]] = {}
         artists: dict[int, list[int]] = {}
@@ -372,19 +384,28 @@ class Store:
             heard, ctx, lhour = row.heard, row.context_id, row.lhour
             lday = lhour // 24
             mon = month_of(lhour)
+            year = mon // 100
             how = ((lday + 3) % 7) * 24 + lhour % 24
-            add(day, (lday, ctx), heard)
+            add(day_total, (lday,), heard)
+            add(day, (ctx, lday), heard)
             add(month, (mon, ctx), heard)
-            add(month_how, (mon, ctx, how), heard)
-            add(month_artist, (mon, ctx, row.artist_id), heard)
-            add(month_track, (mon, ctx, row.track_id), heard)
+            add(year_how, (year, ctx, how), heard)
+            add(year_artist, (year, row.artist_id, ctx), heard)
+            add(year_track, (year, row.track_id, ctx), heard)
             add(ctx_how, (ctx, how), heard)
             add(ctx_artist, (ctx, row.artist_id), heard)
             add(ctx_track, (ctx, row.track_id), heard)
             add_first(tracks, row.track_id, heard, row.started_at)
-            add_first(artists, row.artist_id, heard, row.started_at)
+            entry = artists.get(row.artist_id)
+            if entry is None:
+                artists[row.artist_id] = [1, heard, row.started_at, lday]
+            else:
+                entry[0] += 1
+                entry[1] += heard
+                if row.started_at < entry[2]:
+                    entry[2], entry[3] = row.started_at, lday
             if row.album_id is not None:
-                add(month_album, (mon, ctx, row.album_id), heard)
+                add(year_album, (year, row.album_id, ctx), heard)
                 add(ctx_album, (ctx, row.album_id), heard)
                 add(albums, row.album_id, heard)
         conn = self._conn
@@ -400,9 +421,10 @@ class Store:
             [(n, h, album) for album, (n, h) in albums.items()],
         )
         await conn.executemany(
-            "UPDATE artists SET plays = plays + ?, heard = heard + ?, "
-            "first_played = min(coalesce(first_played, ?3), ?3) WHERE id = ?4",
-            [(n, h, first, artist) for artist, (n, h, first) in artists.items()],
+            "UPDATE artists SET plays = plays + ?1, heard = heard + ?2, "
+            "first_lday = CASE WHEN first_played IS NULL OR ?3 < first_played THEN ?4 ELSE first_lday END, "
+            "first_played = min(coalesce(first_played, ?3), ?3) WHERE id = ?5",
+            [(n, h, first, first_day, artist) for artist, (n, h, first, first_day) in artists.items()],
         )
 
     def _month_of_lhour(self, lhour: int) -> int:
