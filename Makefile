@@ -12,7 +12,7 @@ PURE_TESTS := tests/engine tests/store tests/insights tests/sonos tests/emulator
 HA_TESTS := tests/integration tests/e2e
 PLAYS ?= 1000000
 
-.PHONY: test lint types unit env bench demo clean help
+.PHONY: test lint types unit frontend env bench demo clean help
 
 help:
 	@echo "make test    lint, types and every test (installs what it needs)"
@@ -22,7 +22,15 @@ help:
 env:
 	@$(ENV) true
 
-test: lint types unit
+test: lint types frontend unit
+
+# The panel (frontend/): installed from its lock file, type-checked, and rebuilt in memory; fails if the bundle
+# committed in custom_components/spinstack/frontend/ differs from that build. Uses the machine's Node.js (>= 20).
+frontend:
+	@command -v npm >/dev/null || { echo "make frontend: Node.js >= 20 and npm are needed (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	cd frontend && npm run --silent check
+	cd frontend && npm run --silent verify
 
 lint: env
 	$(ENV) ruff check .

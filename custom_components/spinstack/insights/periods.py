@@ -60,6 +60,7 @@ class Period:
     start: int
     end: int
     granularity: Literal["day", "month"]
+    today: date
 
     @property
     def all_time(self) -> bool:
@@ -113,6 +114,7 @@ class Period:
             "first_day": self.first.isoformat(),
             "last_day": self.last.isoformat(),
             "granularity": self.granularity,
+            "today": self.today.isoformat(),
         }
 
 
@@ -154,4 +156,6 @@ def resolve(
     else:
         raise InsightsError("unknown_period", period=name)
     granularity: Literal["day", "month"] = "day" if (last - first).days < _DAILY_LIMIT_DAYS else "month"
-    return Period(name, first, last, _midnight(clock, first), _midnight(clock, last + timedelta(days=1)), granularity)
+    return Period(
+        name, first, last, _midnight(clock, first), _midnight(clock, last + timedelta(days=1)), granularity, today
+    )
