@@ -10,6 +10,8 @@ PURE_TESTS := tests/engine tests/store tests/insights tests/sonos tests/emulator
 # The Home Assistant glue, with Home Assistant's own test plugin: config flow, and end to end (a real Home Assistant
 # test instance, real SoCo over real HTTP against emulated speakers, a real SQLite file).
 HA_TESTS := tests/integration tests/e2e
+# The panel in headless Chromium against a real Home Assistant process (its own sockets: no test plugin).
+BROWSER_TESTS := tests/browser
 PLAYS ?= 1000000
 
 .PHONY: test lint types unit frontend env bench demo clean help
@@ -43,6 +45,7 @@ unit: env
 	$(ENV) rm -f .coverage .coverage.*
 	$(PYTEST) -p no:homeassistant --cov --cov-report= --cov-fail-under=0 $(PURE_TESTS)
 	$(PYTEST) --cov --cov-append --cov-report= --cov-fail-under=0 --timeout 120 $(HA_TESTS)
+	$(PYTEST) -p no:homeassistant --timeout 300 $(BROWSER_TESTS)
 	$(ENV) python -m coverage report
 
 bench: env

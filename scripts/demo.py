@@ -4,6 +4,9 @@ Starts the speaker emulator (127.0.0.2-4, time running ten times faster than rea
 http://127.0.0.1:8123 with its config folder in .demo/config (ignored by git); finishes onboarding through
 Home Assistant's own onboarding API (user "demo", password "spinstack-demo"); adds SpinStack through its real
 config flow; then shows each play as it arrives. Ctrl-C stops everything it started.
+
+The browser tests (tests/browser) reuse `prepare_config` and `Demo` with a config folder, port and speaker
+addresses of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 import shutil
 import signal
@@ -21,9 +25,9 @@ from typing import Any
 import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / ".demo" / "config"
-URL = "http://127.0.0.1:8123"
-CLIENT_ID = f"{URL}/"
+LOGS = REPO / ".demo"
+CONFIG = LOGS / "config"
+PORT = 8123
 USERNAME = "demo"
 PASSWORD = "spinstack-demo"  # noqa: S105 - a local demo's documented login
 FIRST_SPEAKER = "127.0.0.2"
@@ -37,7 +41,7 @@ homeassistant:
   unit_system: metric
 http:
   server_host: 127.0.0.1
-  server_port: 8123
+  server_port: {port}
 frontend:
 config:
 logger:
@@ -51,13 +55,13 @@ def say(message: str) -> None:
     print(f"demo: {message}", flush=True)
 
 
-def prepare_config(fresh: bool) -> None:
+def prepare_config(fresh: bool, config: Path = CONFIG, port: int = PORT) -> None:
     """The config folder, with SpinStack linked in as HACS would install it."""
-    if fresh and CONFIG.exists():
-        shutil.rmtree(CONFIG)
-    (CONFIG / "custom_components").mkdir(parents=True, exist_ok=True)
-    (CONFIG / "configuration.yaml").write_text(CONFIGURATION)
-    link = CONFIG / "custom_components" / "spinstack"
+    if fresh and config.exists():
+        shutil.rmtree(config)
+    (config / "custom_components").mkdir(parents=True, exist_ok=True)
+    (config / "configuration.yaml").write_text(CONFIGURATION.format(port=port))
+    link = config / "custom_components" / "spinstack"
     if not link.is_symlink():
         if link.exists():
             shutil.rmtree(link)
@@ -67,30 +71,37 @@ def prepare_config(fresh: bool) -> None:
 class Demo:
     """The processes the demo started, and a session to talk to Home Assistant."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, port: int = PORT, first_speaker: str = FIRST_SPEAKER, logs: Path = LOGS) -> None:
         self.rate = rate
+        self.url = f"http://127.0.0.1:{port}"
+        self.client_id = f"{self.url}/"
+        self.first_speaker = first_speaker
+        self.logs = logs
         self.processes: list[asyncio.subprocess.Process] = []
         self.token: str | None = None
+        # The whole answer of /auth/token (access and refresh tokens, expires_in): a browser can log in with it.
+        self.tokens: dict[str, Any] = {}
 
     async def start_process(self, name: str, *args: str) -> None:
-        log = (REPO / ".demo" / f"{name}.log").open("ab")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=REPO, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
-        )
+        with (self.logs / f"{name}.log").open("ab") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, *args, cwd=REPO, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
-        say(f"started {name} (pid {process.pid}, log .demo/{name}.log)")
+        say(f"started {name} (pid {process.pid}, log {self.logs / name}.log)")
 
     async def stop(self) -> None:
+        """Stop every process the demo started, with whatever they started (each leads a process group)."""
         for process in reversed(self.processes):
             if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGTERM)
+                    os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             try:
                 await asyncio.wait_for(process.wait(), 30)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
-                    process.kill()
+                    os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
         say("stopped everything the demo started")
 
@@ -99,23 +110,23 @@ class Demo:
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.returncode is not None:
-                    raise RuntimeError(f"a demo process ended early (exit {process.returncode}); see .demo/*.log")
+                    raise RuntimeError(f"a demo process ended early (exit {process.returncode}); see {self.logs}/*.log")
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"{URL}/api/onboarding") as response:
+                async with session.get(f"{self.url}/api/onboarding") as response:
                     if response.status in (200, 401, 404):
                         return
             await asyncio.sleep(1)
-        raise RuntimeError("Home Assistant did not answer within 3 minutes; see .demo/homeassistant.log")
+        raise RuntimeError(f"Home Assistant did not answer within 3 minutes; see {self.logs}/homeassistant.log")
 
     async def log_in(self, session: aiohttp.ClientSession) -> None:
         """Onboard (first run) or log in, through Home Assistant's own APIs."""
-        async with session.get(f"{URL}/api/onboarding") as response:
+        async with session.get(f"{self.url}/api/onboarding") as response:
             steps = await response.json() if response.status == 200 else []
         if any(step["step"] == "user" and not step["done"] for step in steps):
             async with session.post(
-                f"{URL}/api/onboarding/users",
+                f"{self.url}/api/onboarding/users",
                 json={
-                    "client_id": CLIENT_ID,
+                    "client_id": self.client_id,
                     "name": "Demo",
                     "username": USERNAME,
                     "password": PASSWORD,
@@ -127,28 +138,32 @@ class Demo:
         else:
             code = await self._login_flow(session)
         async with session.post(
-            f"{URL}/auth/token", data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID}
+            f"{self.url}/auth/token",
+            data={"grant_type": "authorization_code", "code": code, "client_id": self.client_id},
         ) as response:
             response.raise_for_status()
-            self.token = (await response.json())["access_token"]
+            self.tokens = await response.json()
+            self.token = self.tokens["access_token"]
         for step, payload in (
             ("core_config", {}),
             ("analytics", {}),
-            ("integration", {"client_id": CLIENT_ID, "redirect_uri": f"{URL}/?auth_callback=1"}),
+            ("integration", {"client_id": self.client_id, "redirect_uri": f"{self.url}/?auth_callback=1"}),
         ):
             if any(s["step"] == step and not s["done"] for s in steps):
-                async with session.post(f"{URL}/api/onboarding/{step}", json=payload, headers=self.auth) as response:
+                async with session.post(
+                    f"{self.url}/api/onboarding/{step}", json=payload, headers=self.auth
+                ) as response:
                     response.raise_for_status()
 
     async def _login_flow(self, session: aiohttp.ClientSession) -> str:
         async with session.post(
-            f"{URL}/auth/login_flow",
-            json={"client_id": CLIENT_ID, "handler": ["homeassistant", None], "redirect_uri": CLIENT_ID},
+            f"{self.url}/auth/login_flow",
+            json={"client_id": self.client_id, "handler": ["homeassistant", None], "redirect_uri": self.client_id},
         ) as response:
             flow = await response.json()
         async with session.post(
-            f"{URL}/auth/login_flow/{flow['flow_id']}",
-            json={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
+            f"{self.url}/auth/login_flow/{flow['flow_id']}",
+            json={"client_id": self.client_id, "username": USERNAME, "password": PASSWORD},
         ) as response:
             result = await response.json()
         if result.get("type") != "create_entry":
@@ -160,9 +175,27 @@ class Demo:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def api(self, session: aiohttp.ClientSession, method: str, path: str, body: Any = None) -> Any:
-        async with session.request(method, f"{URL}{path}", json=body, headers=self.auth) as response:
+        async with session.request(method, f"{self.url}{path}", json=body, headers=self.auth) as response:
             response.raise_for_status()
             return await response.json()
+
+    async def websocket(self, session: aiohttp.ClientSession, message: dict[str, Any]) -> dict[str, Any]:
+        """One command over Home Assistant's websocket API; its whole answer (`success`, `result` or `error`)."""
+        async with session.ws_connect(f"{self.url}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (answer := await ws.receive_json())["type"] != "auth_ok":
+                raise RuntimeError(f"the websocket refused the token: {answer}")
+            await ws.send_json({"id": 1, **message})
+            result: dict[str, Any] = await ws.receive_json()
+            return result
+
+    async def keep_http_config(self, session: aiohttp.ClientSession) -> None:
+        """Keep configuration.yaml's http settings: Home Assistant imports them as a trial that it reverts (to port
+        8123 on every address) five minutes later, and asks in a dialog, unless they are confirmed."""
+        answer = await self.websocket(session, {"type": "http/config/promote"})
+        if not answer["success"] and answer["error"]["code"] != "not_allowed":  # not_allowed: nothing to confirm
+            raise RuntimeError(f"cannot keep the http settings: {answer['error']}")
 
     async def add_spinstack(self, session: aiohttp.ClientSession) -> None:
         """Through SpinStack's real config flow: manual host, every speaker; then demo thresholds in the options."""
@@ -174,7 +207,7 @@ class Demo:
                     session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "manual"}
                 )
             flow = await self.api(
-                session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"host": FIRST_SPEAKER}
+                session, "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"host": self.first_speaker}
             )
             if flow.get("type") != "form" or flow.get("step_id") != "speakers":
                 raise RuntimeError(f"SpinStack's config flow did not reach its speakers step: {flow}")
@@ -240,8 +273,9 @@ async def main() -> int:
             say("waiting for Home Assistant to start (about 10-30 s)")
             await demo.wait_for_home_assistant(session)
             await demo.log_in(session)
+            await demo.keep_http_config(session)
             await demo.add_spinstack(session)
-            say(f"open {URL} and log in as '{USERNAME}' with password '{PASSWORD}'")
+            say(f"open {demo.url} and log in as '{USERNAME}' with password '{PASSWORD}'")
             say("the rooms are playing; plays appear below within a minute. Ctrl-C stops the demo.")
             watcher = asyncio.create_task(demo.watch(session))
             await stop.wait()

@@ -58,6 +58,8 @@ const PERIODS: PeriodName[] = ["today", "week", "month", "year", "all", "custom"
 const DEFAULT_PERIOD: PeriodName = "month";
 const PLAYS_LIMIT = 100;
 const PLAYS_LIMIT_MAX = 500;
+/** "On this day" lists the latest years first; the rest behind a button. */
+const ON_THIS_DAY_SHOWN = 5;
 const GENRES_MISSING = "No genre data yet: genres come from the metadata plugins.";
 
 // Material Design Icons paths (menu, close, music-note-off, alert-circle-outline).
@@ -109,6 +111,7 @@ export class SpinStackPanel extends LitElement {
     _error: { state: true },
     _topTab: { state: true },
     _sheet: { state: true },
+    _allYears: { state: true },
   };
 
   declare hass?: HomeAssistant;
@@ -131,6 +134,7 @@ export class SpinStackPanel extends LitElement {
   declare private _error: string | null;
   declare private _topTab: TopTab;
   declare private _sheet: SheetState | null;
+  declare private _allYears: boolean;
 
   private _seq = 0;
   private _sheetSeq = 0;
@@ -158,6 +162,7 @@ export class SpinStackPanel extends LitElement {
     this._loading = false;
     this._error = null;
     this._topTab = "artists";
+    this._allYears = false;
     this._sheet = null;
   }
 
@@ -521,10 +526,10 @@ export class SpinStackPanel extends LitElement {
     }
     return html`${progress}
       <div class="grid ${this._loading ? "stale" : ""}" aria-busy=${this._loading ? "true" : "false"}>
-        ${this._renderSummary(data)} ${this._renderDiscovery(data)}
+        ${this._renderSummary(data)} ${this._renderTop(data)} ${this._renderCalendar(data)}
+        ${this._renderHeatmap(data)} ${this._renderBreakdown(data)} ${this._renderDiscovery(data)}
         <div class="stack">${this._renderStreaks(data)} ${this._renderComebacks(data)}</div>
-        ${this._renderCalendar(data)} ${this._renderTop(data)} ${this._renderHeatmap(data)}
-        ${this._renderBreakdown(data)} ${this._renderGenres(data)} ${this._renderOnThisDay(data)}
+        ${this._renderGenres(data)} ${this._renderOnThisDay(data)}
       </div>`;
   }
 
@@ -820,7 +825,8 @@ export class SpinStackPanel extends LitElement {
   }
 
   private _renderOnThisDay(data: Insights): TemplateResult {
-    const years = data.on_this_day ?? [];
+    const all = data.on_this_day ?? [];
+    const years = this._allYears ? all : all.slice(0, ON_THIS_DAY_SHOWN);
     const lang = this._lang;
     const today = todayIn(this._timeZone);
     return this._card(
@@ -834,7 +840,12 @@ export class SpinStackPanel extends LitElement {
                 ${y.top.map((t) => html`<li>${t.artist} – ${t.title}${t.plays > 1 ? html` <span>×${t.plays}</span>` : nothing}</li>`)}
               </ol>
             </div>`,
-          )}`
+          )}
+          ${all.length > ON_THIS_DAY_SHOWN
+            ? html`<button class="button more" data-testid="on-this-day-more" @click=${() => (this._allYears = !this._allYears)}>
+                ${this._allYears ? "Show fewer years" : `Show all ${all.length} years`}
+              </button>`
+            : nothing}`
         : html`<p class="muted">Nothing played on this day in earlier years.</p>`,
       { hint: formatBucket(today, lang).replace(/\s\d{4}$/, "") },
     );

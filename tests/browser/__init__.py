@@ -1,0 +1,1 @@
+"""The Listening Insights panel in a real browser."""

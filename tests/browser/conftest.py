@@ -1,0 +1,143 @@
+"""A real Home Assistant with SpinStack and a play store seeded with 100,000 plays, and headless Chromium.
+
+One Home Assistant per module: `scripts/demo.py`'s own steps (config folder, emulated speakers, `hass`, onboarding,
+SpinStack's config flow) on a free port, a config folder of the test's and a loopback block of its own. The expected
+numbers come from the insights module itself, reading the same SQLite file (it is tested against brute force).
+
+Run without Home Assistant's pytest plugin, which blocks sockets:
+`python -m pytest -p no:homeassistant tests/browser`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import socket
+import time
+from typing import Any
+
+import aiohttp
+from playwright.async_api import Browser, async_playwright
+import pytest
+import pytest_asyncio
+
+from bench import history
+from custom_components.spinstack.insights import Insights, Request
+from custom_components.spinstack.store import Store
+from scripts.demo import Demo, prepare_config
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYS = 100_000
+# The time zone of scripts/demo.py's configuration.yaml: the seeded plays and the expected numbers use it too.
+TIME_ZONE = "UTC"
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+# Emulated speakers on a loopback block of this process: never the demo's 127.0.0.2, nor the e2e tests' 127.10+.
+FIRST_SPEAKER = f"127.0.{30 + os.getpid() % 100}.2"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (Home Assistant takes it a few seconds later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running Home Assistant with SpinStack, and the play store it reads."""
+
+    url: str
+    tokens: dict[str, Any]
+    store: Store
+
+    async def expected(self, request: Request) -> dict[str, Any]:
+        """What `spinstack/insights` answers for ``request`` now, as the panel receives it (through JSON)."""
+        views = await Insights(self.store).views(request, time.time())
+        result: dict[str, Any] = json.loads(json.dumps(views))
+        return result
+
+    def login_script(self) -> str:
+        """Logs the browser in as Home Assistant's frontend does itself: its tokens in localStorage."""
+        tokens = {
+            "access_token": self.tokens["access_token"],
+            "refresh_token": self.tokens["refresh_token"],
+            "expires_in": self.tokens["expires_in"],
+            "token_type": self.tokens["token_type"],
+            "hassUrl": self.url,
+            "clientId": f"{self.url}/",
+        }
+        return (
+            f"(() => {{ const tokens = {json.dumps(tokens)}; tokens.expires = Date.now() + tokens.expires_in * 1000;"
+            ' localStorage.setItem("hassTokens", JSON.stringify(tokens)); })();'
+        )
+
+
+async def seed(path: Path, now: float) -> Store:
+    """The play store of a long listening history (20 years up to ``now``), left open to answer the checks."""
+    store = await Store.open(path, TIME_ZONE)
+    try:
+        # The store skips a generated play that repeats one (same track, same second): one in 100,000 at most.
+        assert await store.add_plays(history.generate(PLAYS, end=now), origin="bench") > PLAYS * 0.999
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+async def frontend_can_load(demo: Demo, session: aiohttp.ClientSession) -> None:
+    """Home Assistant's frontend waits for the service descriptions; without them it shows "Loading..." forever."""
+    async with session.get(f"{demo.url}/api/services", headers=demo.auth) as response:
+        if response.status != 200:
+            pytest.fail(
+                f"Home Assistant cannot describe its services ({response.status}), so its frontend would never load:"
+                " it imports every base component (ai_task, assist_satellite, camera, ...) for that, and one of their"
+                f" requirements is missing from the environment; see {ARTIFACTS / 'homeassistant.log'}"
+            )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    """Home Assistant on a free port with SpinStack added by its config flow over a seeded store; always stopped."""
+    config = tmp_path_factory.mktemp("config")
+    port = free_port()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for log in ("emulator.log", "homeassistant.log"):
+        (ARTIFACTS / log).unlink(missing_ok=True)
+    prepare_config(fresh=False, config=config, port=port)
+    store = await seed(config / "spinstack.db", time.time())
+    # rate 1: real time, so SpinStack keeps its usual thresholds; idle speakers play nothing that would add plays.
+    demo = Demo(rate=1.0, port=port, first_speaker=FIRST_SPEAKER, logs=ARTIFACTS)
+    try:
+        await demo.start_process(
+            "emulator", "-m", "emulator", "--scenario", "idle", "--speakers", "2", "--first-ip", FIRST_SPEAKER
+        )
+        await demo.start_process("homeassistant", "-m", "homeassistant", "--config", str(config), "--skip-pip")
+        async with aiohttp.ClientSession() as session:
+            await demo.wait_for_home_assistant(session)
+            await demo.log_in(session)
+            await demo.keep_http_config(session)
+            await frontend_can_load(demo, session)
+            await demo.add_spinstack(session)
+        yield Server(demo.url, demo.tokens, store)
+    finally:
+        await demo.stop()
+        await store.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless (no browser is downloaded: never `playwright install`)."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
