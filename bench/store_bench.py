@@ -16,7 +16,7 @@ from typing import Any
 
 from custom_components.spinstack.store import Store
 
-from . import insights_bench
+from . import insights_bench, panel_bench
 from .history import generate
 
 ZONE = "Europe/Paris"
@@ -135,6 +135,8 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
         await reopened.scalar("SELECT count(*) FROM artists")
         opens.append(time.perf_counter() - open_started)
         await reopened.close()
+    log("timing the panel's first render in Chromium")
+    panel = await panel_bench.bench(path, folder, log)
     return {
         "plays": total,
         "bulk_insert_per_s": round(inserted / bulk_seconds),
@@ -144,6 +146,7 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
         "bytes_per_play": round(db_bytes / max(total, 1), 1),
         "queries": queries,
         "insights": insights,
+        "panel": panel,
     }
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 from pathlib import Path
 import shutil
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -49,6 +51,29 @@ logger:
   logs:
     custom_components.spinstack: info
 """
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (Home Assistant takes it a few seconds later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def browser_login_script(url: str, tokens: dict[str, Any]) -> str:
+    """A script that logs a browser in as Home Assistant's frontend does itself: its tokens in localStorage."""
+    saved = {
+        "access_token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "expires_in": tokens["expires_in"],
+        "token_type": tokens["token_type"],
+        "hassUrl": url,
+        "clientId": f"{url}/",
+    }
+    return (
+        f"(() => {{ const tokens = {json.dumps(saved)}; tokens.expires = Date.now() + tokens.expires_in * 1000;"
+        ' localStorage.setItem("hassTokens", JSON.stringify(tokens)); })();'
+    )
 
 
 def say(message: str) -> None:

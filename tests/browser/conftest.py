@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
-import socket
 import time
 from typing import Any
 
@@ -27,7 +26,7 @@ import pytest_asyncio
 from bench import history
 from custom_components.spinstack.insights import Insights, Request
 from custom_components.spinstack.store import Store
-from scripts.demo import Demo, prepare_config
+from scripts.demo import Demo, browser_login_script, free_port, prepare_config
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYS = 100_000
@@ -37,13 +36,6 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 # Emulated speakers on a loopback block of this process: never the demo's 127.0.0.2, nor the e2e tests' 127.10+.
 FIRST_SPEAKER = f"127.0.{30 + os.getpid() % 100}.2"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now (Home Assistant takes it a few seconds later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +54,7 @@ class Server:
 
     def login_script(self) -> str:
         """Logs the browser in as Home Assistant's frontend does itself: its tokens in localStorage."""
-        tokens = {
-            "access_token": self.tokens["access_token"],
-            "refresh_token": self.tokens["refresh_token"],
-            "expires_in": self.tokens["expires_in"],
-            "token_type": self.tokens["token_type"],
-            "hassUrl": self.url,
-            "clientId": f"{self.url}/",
-        }
-        return (
-            f"(() => {{ const tokens = {json.dumps(tokens)}; tokens.expires = Date.now() + tokens.expires_in * 1000;"
-            ' localStorage.setItem("hassTokens", JSON.stringify(tokens)); })();'
-        )
+        return browser_login_script(self.url, self.tokens)
 
 
 async def seed(path: Path, now: float) -> Store:

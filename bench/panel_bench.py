@@ -1,0 +1,95 @@
+"""The panel's benchmark: its first complete render, measured in Debian's Chromium against a real Home Assistant
+whose SpinStack reads the benchmark's play store (a million plays by default).
+
+Each round opens the panel in a fresh browser context (no cache: Home Assistant's frontend and the panel's bundle
+are fetched and parsed again) and reads the ``spinstack-ready`` mark the panel sets once every card is drawn: the
+time from the start of the navigation to a complete render, as a user waits for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+import shutil
+import statistics
+import sys
+from typing import Any
+
+import aiohttp
+from playwright.async_api import async_playwright
+
+from scripts.demo import Demo, browser_login_script, free_port, prepare_config
+
+ROUNDS = 5
+CHROMIUM = "/usr/bin/chromium"
+READY_MS = 120_000
+
+
+async def bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
+    """Home Assistant over a copy of ``store_file`` (closed and checkpointed), and ROUNDS first renders."""
+    # The demo's helpers report on stdout; here stdout is the benchmark's JSON document.
+    with contextlib.redirect_stdout(sys.stderr):
+        return await _bench(store_file, folder, log)
+
+
+async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
+    config = folder / "homeassistant"
+    port = free_port()
+    prepare_config(fresh=True, config=config, port=port)
+    shutil.copyfile(store_file, config / "spinstack.db")
+    first_speaker = f"127.0.{130 + os.getpid() % 100}.2"
+    demo = Demo(rate=1.0, port=port, first_speaker=first_speaker, logs=folder)
+    samples: list[float] = []
+    phases: dict[str, list[float]] = {}
+    try:
+        await demo.start_process(
+            "emulator", "-m", "emulator", "--scenario", "idle", "--speakers", "2", "--first-ip", first_speaker
+        )
+        await demo.start_process("homeassistant", "-m", "homeassistant", "--config", str(config), "--skip-pip")
+        async with aiohttp.ClientSession() as session:
+            await demo.wait_for_home_assistant(session)
+            await demo.log_in(session)
+            await demo.keep_http_config(session)
+            await demo.add_spinstack(session)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
+            try:
+                for round_ in range(ROUNDS + 1):
+                    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+                    await context.add_init_script(browser_login_script(demo.url, demo.tokens))
+                    page = await context.new_page()
+                    await page.goto(f"{demo.url}/spinstack")
+                    await page.locator("spinstack-panel[data-ready='true']").wait_for(timeout=READY_MS)
+                    marks = await page.evaluate(
+                        "() => Object.fromEntries(['spinstack-connected', 'spinstack-data', 'spinstack-ready']"
+                        ".map((name) => [name, performance.getEntriesByName(name)[0].startTime]))"
+                    )
+                    await context.close()
+                    if round_:  # the first round warms Home Assistant's own caches (and the SQLite pages)
+                        samples.append(float(marks["spinstack-ready"]))
+                        for name, at in marks.items():
+                            phases.setdefault(name.removeprefix("spinstack-"), []).append(float(at))
+                        log(f"  panel first render: {marks['spinstack-ready']:.0f} ms ({marks})")
+            finally:
+                await browser.close()
+    finally:
+        await demo.stop()
+    ordered = sorted(samples)
+    return {
+        "first_render_ms": {
+            "median": round(statistics.median(ordered), 1),
+            "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
+            "samples": [round(sample, 1) for sample in samples],
+        },
+        # Medians of when each phase ended, from the navigation: Home Assistant's frontend and the panel's bundle
+        # loaded (connected), the insights answered (data), every card drawn (ready).
+        "phases_median_ms": {name: round(statistics.median(values), 1) for name, values in phases.items()},
+        "rounds": ROUNDS,
+        "viewport": "1280x900",
+        "period": "month (the panel's default)",
+    }
