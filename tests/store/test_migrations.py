@@ -57,9 +57,18 @@ def _write_version(path: Path, version: int, reference: Path) -> None:
     ):
         conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM ref.{table}")
     conn.execute("DETACH DATABASE ref")
-    if version >= 2:
+    if version == 2:
         # What version 2's writes kept up to date: its roll-ups, counters and search index.
         schema._v2_backfill(conn)
+    elif version >= 3:
+        # Version 3's (its roll-ups are today's): what its writes kept up to date.
+        conn.execute(
+            "INSERT INTO track_search (rowid, artist, title) "
+            "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id"
+        )
+        last = conn.execute("SELECT max(id) FROM plays").fetchone()[0]
+        for statement in schema.ROLLUP_STATEMENTS:
+            conn.execute(statement, (0, last))
     conn.close()
 
 

@@ -3,6 +3,7 @@
 Knows the engine's types and aiosqlite; knows nothing of Home Assistant.
 """
 
+from . import enrichment
 from .clock import LocalClock
 from .queries import QUERIES, search_expression
 from .schema import SCHEMA_VERSION, SchemaTooNewError
@@ -16,6 +17,7 @@ __all__ = [
     "SchemaTooNewError",
     "Store",
     "StoreInfo",
+    "enrichment",
     "name_key",
     "search_expression",
 ]

@@ -276,6 +276,27 @@ def _v3_rollups(conn: sqlite3.Connection) -> None:
     )
 
 
+# Version 4: what metadata plugins find (on tracks and artists), and their work list, which is also their cache:
+# one row per plugin and track, pending (to do), found or not_found (the answer, until due_at says to ask again),
+# failed (to try again at due_at, after a backoff).
+_V4 = """
+ALTER TABLE tracks ADD COLUMN deezer_id INTEGER;
+ALTER TABLE tracks ADD COLUMN share_link TEXT;
+ALTER TABLE tracks ADD COLUMN meta TEXT;
+ALTER TABLE artists ADD COLUMN country TEXT;
+CREATE TABLE enrichment (
+    plugin TEXT NOT NULL,
+    track_id INTEGER NOT NULL REFERENCES tracks(id),
+    state TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER,
+    error TEXT,
+    PRIMARY KEY (plugin, track_id)
+) WITHOUT ROWID;
+CREATE INDEX enrichment_due ON enrichment (due_at);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -310,6 +331,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _script(_V1),
     _script(_V2, _v2_backfill),
     _script(_V3, _v3_rollups),
+    _script(_V4),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

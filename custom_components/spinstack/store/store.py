@@ -547,6 +547,43 @@ class Store:
             row = await cursor.fetchone()
         return None if row is None else json.loads(row[0])
 
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement, in a transaction of its own; returns how many rows it changed."""
+        return await self.execute_all([(sql, params)])
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """One write statement for each of ``rows``, in one transaction; returns how many rows changed."""
+        if not rows:
+            return 0
+        async with self._lock:
+            conn = self._conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = int(await self.scalar("SELECT total_changes()"))
+                await conn.executemany(sql, rows)
+                changed = int(await self.scalar("SELECT total_changes()")) - before
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            return changed
+
+    async def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
+        """Write statements in one transaction (all or none); returns how many rows they changed."""
+        async with self._lock:
+            conn = self._conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = int(await self.scalar("SELECT total_changes()"))
+                for sql, params in statements:
+                    await conn.execute(sql, params)
+                changed = int(await self.scalar("SELECT total_changes()")) - before
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+            return changed
+
     async def set_state(self, key: str, value: Any) -> None:
         """Save a JSON value."""
         async with self._lock:
