@@ -18,6 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"aiosqlite"},
     "sonos": {"soco"},
     "insights": set(),
+    "plugins": {"aiohttp"},
 }
 FORBIDDEN_EVERYWHERE_BUT_TOP = {"homeassistant"}
 
@@ -69,6 +70,11 @@ def test_sonos_reaches_only_the_engine() -> None:
 def test_insights_reach_only_the_store() -> None:
     for path in (PACKAGE / "insights").rglob("*.py"):
         assert _relative_imports(path) <= {"store"}, path
+
+
+def test_plugins_reach_no_other_room() -> None:
+    for path in (PACKAGE / "plugins").rglob("*.py"):
+        assert _relative_imports(path) == set(), path
 
 
 def test_only_top_level_modules_import_home_assistant() -> None:
