@@ -255,6 +255,7 @@ class Demo:
         current = {
             field["name"]: field.get("default", (field.get("description") or {}).get("suggested_value"))
             for field in options["data_schema"]
+            if field.get("type") != "expandable"  # the metadata plugins' sections: left as they are (off)
         }
         current.update(
             {

@@ -6,11 +6,14 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.loader import async_get_integration
 
 from .const import DB_FILENAME, DOMAIN
 from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackRuntimeData
 from .panel import async_register_panel, async_remove_panel
+from .plugins import PluginContext, user_agent_from_manifest
 from .services import async_setup_services
 from .store import SchemaTooNewError, Store
 from .websocket import async_setup_websocket
@@ -41,7 +44,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) ->
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="store_unavailable", translation_placeholders={"error": str(err)}
         ) from err
-    coordinator = SpinStackCoordinator(hass, entry, store)
+    integration = await async_get_integration(hass, DOMAIN)
+    session = async_get_clientsession(hass)
+    user_agent = user_agent_from_manifest(integration.manifest)
+    coordinator = SpinStackCoordinator(
+        hass, entry, store, plugin_context=lambda: PluginContext.create(session, user_agent)
+    )
     entry.runtime_data = SpinStackRuntimeData(coordinator=coordinator, store=store)
     try:
         await coordinator.async_start()

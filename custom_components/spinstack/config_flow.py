@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_ENTITY_ID, CONF_HOST, UnitOfTime
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -31,6 +33,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.service_info.ssdp import (
     ATTR_UPNP_DEVICE_TYPE,
@@ -59,6 +62,8 @@ from .const import (
     SONOS_DOMAIN,
     SONOS_ST,
 )
+from .enricher import CONF_PLUGINS, ENABLED
+from .plugins import BUILTIN_PLUGINS, OptionSpec
 from .sonos import GroupMember, read_zone_group_state
 
 _LOGGER = logging.getLogger(__name__)
@@ -398,8 +403,9 @@ class SpinStackOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             if user_input[CONF_SPEAKERS]:
-                options = {CONF_SPEAKERS: list(user_input[CONF_SPEAKERS])}
+                options: dict[str, Any] = {CONF_SPEAKERS: list(user_input[CONF_SPEAKERS])}
                 options.update({key: round(user_input[key]) for key in NUMBER_FIELDS})
+                options[CONF_PLUGINS] = {name: dict(user_input.get(name) or {}) for name in BUILTIN_PLUGINS}
                 return self.async_create_entry(data=options)
             errors["base"] = "no_speakers"
         rooms = await self._async_rooms()
@@ -409,8 +415,27 @@ class SpinStackOptionsFlow(OptionsFlow):
             schema[probatio.Required(key)] = NumberSelector(
                 NumberSelectorConfig(min=minimum, max=maximum, step=1, unit_of_measurement=unit, mode=mode)
             )
+        # Each metadata plugin in a section of its own: on or off, and the options it declares.
+        saved_plugins: dict[str, Any] = current.get(CONF_PLUGINS) or {}
+        for name, plugin in BUILTIN_PLUGINS.items():
+            fields: dict[probatio.Marker, Any] = {probatio.Optional(ENABLED, default=False): BooleanSelector()}
+            for spec in plugin.options:
+                fields[probatio.Optional(spec.name)] = _option_selector(spec)
+            schema[probatio.Optional(name)] = section(probatio.Schema(fields), {"collapsed": True})
+            current = {**current, name: dict(saved_plugins.get(name) or {})}
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), user_input or current),
             errors=errors,
         )
+
+
+def _option_selector(spec: OptionSpec) -> Any:
+    """The form field of a plugin's option, by its kind."""
+    if spec.kind == "bool":
+        return BooleanSelector()
+    if spec.kind == "int":
+        return NumberSelector(NumberSelectorConfig(min=0, step=1, mode=NumberSelectorMode.BOX))
+    if spec.kind == "secret":
+        return TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+    return TextSelector()

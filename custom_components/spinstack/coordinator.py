@@ -41,6 +41,8 @@ from .const import (
     EVENT_SCROBBLE,
 )
 from .engine import Engine, Listen, Observation, Play, Rules
+from .enricher import Enricher, PluginHealth
+from .plugins import PluginContext
 from .sonos.listener import Backoff, ListenerHealth, ListenerState, SpeakerListener
 from .sonos.topology import GroupMember, read_zone_group_state
 from .store import Store
@@ -63,6 +65,10 @@ def wall_clock() -> float:
 def _now() -> float:
     # Looked up at each call, so that a test's replacement of wall_clock takes effect.
     return wall_clock()
+
+
+def _no_plugin_context() -> PluginContext:
+    raise RuntimeError("this coordinator was made without a context for metadata plugins")
 
 
 def rules_from_options(options: dict[str, Any]) -> Rules:
@@ -96,6 +102,7 @@ class SpinStackData:
     last_event_at: float | None = None
     writer_error: str | None = None
     pending_writes: int = 0
+    plugins: dict[str, PluginHealth] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[str]:
@@ -107,6 +114,9 @@ class SpinStackData:
         ]
         if self.writer_error:
             found.append(f"play store: {self.writer_error}")
+        found.extend(
+            f"{name} plugin: {health.error}" for name, health in self.plugins.items() if health.state == "misconfigured"
+        )
         return found
 
 
@@ -133,6 +143,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         store: Store,
         *,
         now: Callable[[], float] | None = None,
+        plugin_context: Callable[[], PluginContext] | None = None,
     ) -> None:
         super().__init__(hass, _LOGGER, config_entry=entry, name=DOMAIN, update_interval=None, always_update=True)
         self.store = store
@@ -152,6 +163,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._play_handlers: list[Callable[[dict[str, Any]], None]] = []
         self._stopping = False
+        # Metadata plugins: their own worker, fed after each play is stored (never before).
+        self.enricher = Enricher(store, plugin_context or _no_plugin_context, on_change=self._on_plugins)
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -164,6 +177,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             except TypeError:
                 _LOGGER.warning("Dropping an unreadable saved play: %s", item)
         self._spawn(self._supervise(self._writer, "writer"), "writer")
+        await self.enricher.apply(dict(self.config_entry.options))
+        self._spawn(self._supervise(self.enricher.run, "metadata worker"), "enricher")
         await self._read_topology()
         self._midnight_unsub = async_track_time_change(self.hass, self._at_midnight, hour=0, minute=0, second=0)
         self._sync_listeners()
@@ -188,6 +203,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.enricher.async_stop()
         await self._save_state()
 
     def apply_options(self, options: dict[str, Any]) -> None:
@@ -195,6 +211,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self.engine.set_rules(rules_from_options(options))
         self._sync_listeners()
         self._schedule_wake()
+        # Only the plugins whose options changed are reloaded; plays keep being recorded meanwhile.
+        self._spawn(self.enricher.apply(options), "plugin options")
         self.async_update_listeners()
 
     # -- listeners -----------------------------------------------------------------------------------------------
@@ -244,6 +262,27 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
                     },
                 )
             elif listener.health.state is ListenerState.SUBSCRIBED:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        if self.data is not None:
+            self.async_set_updated_data(self._with_speakers(self.data))
+
+    @callback
+    def _on_plugins(self) -> None:
+        """A plugin's health changed: raise or clear its repair issue, refresh the health sensor."""
+        for name, health in self.enricher.health().items():
+            issue_id = f"plugin_misconfigured_{name}"
+            if health.state == "misconfigured":
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    is_persistent=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="plugin_misconfigured",
+                    translation_placeholders={"plugin": name, "error": health.error or ""},
+                )
+            else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         if self.data is not None:
             self.async_set_updated_data(self._with_speakers(self.data))
@@ -362,6 +401,11 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             self.hass.bus.async_fire(EVENT_SCROBBLE, data)
             for handler in list(self._play_handlers):
                 handler(data)
+            try:
+                await self.enricher.track_played(row_id)
+            except sqlite3.Error, OSError:
+                # The play is stored; its track is listed again by the next play of it or a backfill.
+                _LOGGER.warning("Cannot list the track of play %s for the metadata plugins", row_id, exc_info=True)
         await self.async_refresh()
         return True
 
@@ -415,6 +459,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             last_event_at=last_event,
             writer_error=self._writer_error,
             pending_writes=len(self._unwritten),
+            plugins=self.enricher.health(),
         )
 
     async def _supervise(self, run: Callable[[], Any], name: str) -> None:

@@ -7,18 +7,22 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio as vol
 
 from .const import DOMAIN
 from .coordinator import SpinStackConfigEntry
+from .enricher import plugin_options
 from .insights import PERIODS, VIEWS, Insights, InsightsError, Request
+from .plugins import PluginError, PluginMisconfigured, TrackQuery, isrc_lookup
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_LIMIT = "limit"
 SERVICE_RECENT_PLAYS = "recent_plays"
 SERVICE_GET_INSIGHTS = "get_insights"
+SERVICE_LOOKUP_ISRC = "lookup_isrc"
+SERVICE_ENRICH = "enrich"
 
 RECENT_PLAYS_SCHEMA = vol.Schema(
     {
@@ -36,6 +40,21 @@ GET_INSIGHTS_SCHEMA = vol.Schema(
         vol.Optional("rooms", default=list): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional("services", default=list): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional("views", default=list(VIEWS)): vol.All(cv.ensure_list, [vol.In(VIEWS)]),
+    }
+)
+
+LOOKUP_ISRC_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("artist"): vol.All(cv.string, vol.Length(min=1, max=500)),
+        vol.Required("title"): vol.All(cv.string, vol.Length(min=1, max=500)),
+        vol.Optional("album"): vol.All(cv.string, vol.Length(max=500)),
+    }
+)
+ENRICH_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional("cancel", default=False): cv.boolean,
     }
 )
 
@@ -98,6 +117,58 @@ async def _get_insights(call: ServiceCall) -> ServiceResponse:
         raise insights_error(err) from err
 
 
+async def _lookup_isrc(call: ServiceCall) -> ServiceResponse:
+    """Deezer, then MusicBrainz; with the share-link plugin on, the track's song.link page too."""
+    entry = _entry(call.hass, call)
+    enricher = entry.runtime_data.coordinator.enricher
+    options = plugin_options(entry.options)
+    odesli = options["odesli"]
+    query = TrackQuery(artist=call.data["artist"], title=call.data["title"], album=call.data.get("album"))
+    try:
+        result = await isrc_lookup(
+            enricher.context,
+            query,
+            musicbrainz_fallback=options["isrc"].get("musicbrainz_fallback", True) is not False,
+            share_links=bool(odesli.get("enabled")),
+            odesli_key=odesli.get("api_key") or None,
+        )
+    except PluginMisconfigured as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="lookup_misconfigured",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except PluginError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="lookup_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    return {
+        "isrc": result.isrc,
+        "source": result.source,
+        "deezer_id": result.deezer_id,
+        "share_link": result.share_link,
+    }
+
+
+async def _enrich(call: ServiceCall) -> ServiceResponse:
+    """Backfill: list every stored track for the enabled plugins (or, with cancel, drop what is not started)."""
+    entry = _entry(call.hass, call)
+    enricher = entry.runtime_data.coordinator.enricher
+    if call.data["cancel"]:
+        dropped = await enricher.cancel()
+        return {"cancelled": dropped, "progress": _progress(await enricher.progress())}
+    if not enricher.enabled:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_plugins_enabled")
+    queued = await enricher.backfill()
+    return {"queued": queued, "progress": _progress(await enricher.progress())}
+
+
+def _progress(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    return {plugin: dict(states) for plugin, states in counts.items()}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register SpinStack's services (once, whatever the number of entries)."""
@@ -114,4 +185,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _get_insights,
         schema=GET_INSIGHTS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_LOOKUP_ISRC,
+        _lookup_isrc,
+        schema=LOOKUP_ISRC_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_ENRICH, _enrich, schema=ENRICH_SCHEMA, supports_response=SupportsResponse.OPTIONAL
     )

@@ -470,6 +470,7 @@ async def test_options_flow_saves_speakers_and_rules(hass: HomeAssistant, househ
             CONF_THRESHOLD_PERCENT: 75.0,
             CONF_THRESHOLD_CAP_SECONDS: 300,
             CONF_RADIO_MIN_SECONDS: 20,
+            "discogs": {"enabled": True, "token": "secret-token"},
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -479,10 +480,25 @@ async def test_options_flow_saves_speakers_and_rules(hass: HomeAssistant, househ
         CONF_THRESHOLD_PERCENT: 75,
         CONF_THRESHOLD_CAP_SECONDS: 300,
         CONF_RADIO_MIN_SECONDS: 20,
+        # Every plugin's section; the ones not sent are off.
+        "plugins": {
+            "isrc": {},
+            "musicbrainz": {},
+            "discogs": {"enabled": True, "token": "secret-token"},
+            "odesli": {},
+        },
     }
     assert result["data"] == expected
     assert entry.options == expected
     assert all(type(entry.options[key]) is int for key in DEFAULT_RULES)
+    # The form shows each plugin's section with the options the plugin declares.
+    again = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = again["data_schema"]
+    assert schema is not None
+    sections = {str(key): value for key, value in schema.schema.items()}
+    assert set(sections) >= {"isrc", "musicbrainz", "discogs", "odesli"}
+    discogs_fields = {str(key) for key in sections["discogs"].schema.schema}
+    assert discogs_fields == {"enabled", "token"}
 
 
 async def test_options_flow_rejects_out_of_range_and_no_speakers(hass: HomeAssistant, household: Household) -> None:

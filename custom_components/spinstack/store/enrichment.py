@@ -67,6 +67,22 @@ async def enqueue(store: Store, plugins: Sequence[str], now: int, track_ids: Seq
     return added
 
 
+async def enqueue_play(store: Store, plugins: Sequence[str], now: int, play_id: int) -> int:
+    """List the track of a play just stored, for ``plugins`` (unless already listed); returns rows added."""
+    if not plugins:
+        return 0
+    return await store.execute_many(
+        "INSERT OR IGNORE INTO enrichment (plugin, track_id, state, due_at) "
+        "SELECT ?, track_id, 'pending', ? FROM plays WHERE id = ?",
+        [(plugin, now, play_id) for plugin in plugins],
+    )
+
+
+async def drop_pending(store: Store) -> int:
+    """Forget the work not started yet (a cancelled backfill); answers and failures stay."""
+    return await store.execute("DELETE FROM enrichment WHERE state = 'pending'")
+
+
 async def due(store: Store, plugins: Sequence[str], now: int, limit: int = 50) -> list[Job]:
     """The work whose time has come, oldest first, for the plugins that are enabled."""
     if not plugins:
