@@ -274,8 +274,9 @@ async def test_a_cancelled_import_stops_cleanly(store: Store) -> None:
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await importing
-    # The chunks before the one being read are there, and the store takes writes again.
-    assert await store.scalar("SELECT count(*) FROM plays") == 13
+    # The chunks before the one being read are there, or the two before the one being folded when the cancel came
+    # (a fold that had not started yet does not start: its transaction is rolled back), and nothing half-done.
+    assert await store.scalar("SELECT count(*) FROM plays") in (6, 13)
     await assert_consistent(store)
     assert await store.add_play(make_play(1_900_000_000)) is not None
 

@@ -25,16 +25,16 @@ the same ids, stored names, durations and search entries.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import functools
 import itertools
 import json
-from operator import add, attrgetter, floordiv, itemgetter
+from operator import add, attrgetter, floordiv, itemgetter, lshift, or_
 from pathlib import Path
 import sqlite3
 import threading
+import time
 from typing import Any
 
 from ..engine.model import Play
@@ -47,7 +47,11 @@ _HOUR = 3600
 # when the import ends.
 _CACHE_KIB = 256 * 1024
 
+# Plays prepared per step, and the pause between steps (see _let_others_run).
+_PIECE = 8192
+_PAUSE = 0.0002
 _PLAY_COLUMNS = 6
+_LOW_32 = (1 << 32) - 1
 _PLAY_COLUMN_NAMES = "track_id, started_at, album_id, context_id, heard, lhour"
 # Plays per INSERT statement, at most (fewer if the build allows fewer bound parameters).
 _ROWS_PER_STATEMENT = 4096
@@ -77,9 +81,27 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+@dataclass(slots=True)
+class NewNames:
+    """Names an import meets for the first time, in the order add_play would store them, as columns."""
+
+    # Each play's artist, then its album's artist.
+    artists: list[str] = field(default_factory=list)
+    artist_keys: list[str] = field(default_factory=list)
+    track_artists: list[str] = field(default_factory=list)
+    track_titles: list[str] = field(default_factory=list)
+    track_keys: list[str] = field(default_factory=list)
+    # Of the track's first play.
+    track_durations: list[int | None] = field(default_factory=list)
+    album_owners: list[str] = field(default_factory=list)
+    album_titles: list[str] = field(default_factory=list)
+    album_keys: list[str] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """One chunk, ready to write: its rows as columns sorted by (track, start), and the names first met in it.
+    """One chunk, ready to write: its rows ordered by track, and the names first met in it.
 
     Tracks, albums and contexts are numbered in the order the import meets them (album 0 is "no album"); the
     writer maps those numbers to ids as it stores the new names.
@@ -91,53 +113,67 @@ class Prepared:
     tracks: tuple[int, ...]
     albums: tuple[int, ...]
     contexts: tuple[int, ...]
-    # (name, key), in the order add_play meets them: each play's artist, then its album's artist.
-    new_artists: list[tuple[str, str]]
-    # (artist name, title, title key, duration of the first play).
-    new_tracks: list[tuple[str, str, str, int | None]]
-    # (owner's name, title, title key).
-    new_albums: list[tuple[str, str, str]]
-    new_contexts: list[Context]
+    new: NewNames
 
 
-class _Numbering[K](dict[K, int]):
-    """Numbers keys in the order they are first looked up (``numbering[key]``); remembers the new ones."""
+class _Numbers(dict[Any, int]):
+    """Numbers keys in the order they are first looked up (``numbers[key]``); ``new`` lists the numbers given since
+    the last ``take_new``. Keys are strings or integers: nothing the garbage collector tracks."""
 
     def __init__(self, first: int = 0) -> None:
         super().__init__()
         self.next = first
-        self.new: list[tuple[int, K]] = []
+        self.new: list[int] = []
 
-    def __missing__(self, key: K) -> int:
+    def __missing__(self, key: Any) -> int:
         number = self[key] = self.next
         self.next += 1
-        self.new.append((number, key))
+        self.new.append(number)
         return number
 
-    def meet(self, keys: Iterable[K]) -> None:
-        """Number the keys not numbered yet."""
-        collections.deque(map(self.__getitem__, keys), maxlen=0)
-
-    def take_new(self) -> list[tuple[int, K]]:
+    def take_new(self) -> list[int]:
         new, self.new = self.new, []
         return new
 
 
-class _Albums(_Numbering[tuple[str, str | None]]):
-    """Albums by (owner, title); every (owner, no title) is album 0, "no album"."""
+class _Albums(_Numbers):
+    """Albums by (owner number << 32 | title number); title number 0 is no album, album 0."""
 
-    def __missing__(self, key: tuple[str, str | None]) -> int:
-        if not key[1]:
+    def __missing__(self, key: int) -> int:
+        if not key & _LOW_32:
             self[key] = 0
             return 0
         return super().__missing__(key)
 
 
+class _Contexts(dict[Context, int]):
+    """Contexts, numbered: a few dozen per import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_number: list[Context] = []
+
+    def __missing__(self, context: Context) -> int:
+        number = self[context] = len(self.by_number)
+        self.by_number.append(context)
+        return number
+
+
+def _let_others_run() -> None:
+    """Give the GIL away for a moment, between two steps of a chunk's preparation.
+
+    The writer's thread needs the GIL back each time SQLite finishes a statement; left to the interpreter, it would
+    wait for its switch interval (5 ms) and then for the end of whatever C loop the preparer is in.
+    """
+    time.sleep(_PAUSE)
+
+
 class Preparer:
     """Turns plays into ``Prepared`` chunks; keeps the import's numbering of names. Pure Python: no database.
 
-    Per-play work is done by C loops (``map``, ``zip``, dict look-ups) over columns, creating no tuple that is kept
-    (the garbage collector would walk them all): a Python loop runs only over the names new to the import.
+    Per-play work is done by C loops (``map``, ``zip``, dict look-ups) over columns, keeping no new tuple per play
+    or per name (each would count towards a run of the garbage collector, which walks the whole heap in steps): a
+    Python loop runs only over the names new to the import.
     """
 
     def __init__(self, plays: Iterator[Play], clock: LocalClock, size: int) -> None:
@@ -146,10 +182,15 @@ class Preparer:
         # The first chunks are smaller: the writer starts sooner, and each chunk is prepared while the one before,
         # half its size, is folded.
         self._sizes = itertools.chain((max(1, size // 4), max(1, size // 2)), itertools.repeat(size))
-        self._artists: _Numbering[str] = _Numbering()
-        self._tracks: _Numbering[tuple[str, str]] = _Numbering()
+        # Names are numbered; a track is (artist number << 32 | title number), an album (owner number << 32 | title
+        # number): integers, where tuples would be kept by the thousand.
+        self._artists = _Numbers(first=1)
+        self._titles = _Numbers(first=1)
+        self._album_titles = _Numbers(first=1)
+        self._album_titles.update({None: 0, "": 0})
+        self._tracks = _Numbers()
         self._albums = _Albums(first=1)
-        self._contexts: _Numbering[Context] = _Numbering()
+        self._contexts = _Contexts()
         # UTC hour number -> its UTC offset in seconds, or None when the offset changes inside that hour.
         self._offsets: dict[int, int | None] = {}
         self._lock = threading.Lock()
@@ -168,60 +209,105 @@ class Preparer:
         batch = list(itertools.islice(self._plays, next(self._sizes)))
         if not batch:
             return None
-        artists = list(map(_artist, batch))
-        albums = list(map(_album, batch))
-        album_artists = list(map(_album_artist, batch))
+        new = NewNames()
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        for start in range(0, len(batch), _PIECE):
+            for column, part in zip(columns, self._columns(batch[start : start + _PIECE], new), strict=True):
+                column.extend(part)
+            _let_others_run()
+        tracks = columns[0]
+        # By track (and by start within a track when plays come in time order, as imports give them). Stable: of two
+        # plays of a track in the same second, the first one met is kept, as add_play keeps it.
+        order = sorted(range(len(batch)), key=tracks.__getitem__)
+        pick = itemgetter(*order) if len(order) > 1 else tuple
+        values: list[Any] = [None] * (_PLAY_COLUMNS * len(batch))
+        sorted_columns = []
+        for index, column in enumerate(columns):
+            _let_others_run()
+            sorted_column = pick(column)
+            values[index::_PLAY_COLUMNS] = sorted_column
+            sorted_columns.append(sorted_column)
+        return Prepared(values, sorted_columns[0], sorted_columns[2], sorted_columns[3], new)
+
+    def _columns(self, plays: list[Play], new: NewNames) -> tuple[list[Any], ...]:
+        """The columns of some plays (track, start, album, context, heard, local hour); their new names go to
+        ``new``."""
+        artists = list(map(_artist, plays))
+        titles = list(map(_title, plays))
+        albums = list(map(_album, plays))
+        album_artists = list(map(_album_artist, plays))
         owners = artists
         # Artists in the order add_play meets them: each play's artist, then its album's artist.
+        met: Iterable[str | None] = artists
         if any(album_artists):
             owners = [owner or artist for artist, owner in zip(artists, album_artists, strict=True)]
-            met: Iterable[str | None] = itertools.chain.from_iterable(
+            met = itertools.chain.from_iterable(
                 zip(
                     artists,
                     [owner if album and owner else None for owner, album in zip(album_artists, albums, strict=True)],
                     strict=True,
                 )
             )
-        else:
-            met = artists
-        self._artists.meet(name for name in dict.fromkeys(met) if name is not None)
-        new_artists = [(name, name_key(name)) for _, name in self._artists.take_new()]
+        numbers = self._artists
+        new_artists = [name for name in dict.fromkeys(met) if name is not None and name not in numbers]
+        for name in new_artists:
+            numbers[name]  # numbers it
+        numbers.take_new()
+        new.artists += new_artists
+        new.artist_keys += map(name_key, new_artists)
 
-        tracks = list(map(self._tracks.__getitem__, zip(artists, map(_title, batch), strict=True)))
-        new_tracks: list[tuple[str, str, str, int | None]] = []
+        artist_numbers = list(map(numbers.__getitem__, artists))
+        tracks = list(
+            map(
+                self._tracks.__getitem__,
+                map(
+                    or_,
+                    map(lshift, artist_numbers, itertools.repeat(32)),
+                    map(self._titles.__getitem__, titles),
+                    strict=True,
+                ),
+            )
+        )
+        self._titles.take_new()
         first = 0
-        for number, (artist, title) in self._tracks.take_new():
-            # The first play of each new track gives its duration (numbers are met in order: scan on from there).
+        for number in self._tracks.take_new():
+            # The first play of each new track gives its names and duration (numbers are met in order).
             first = tracks.index(number, first)
-            new_tracks.append((artist, title, name_key(title), round(batch[first].duration) or None))
-        album_numbers = list(map(self._albums.__getitem__, zip(owners, albums, strict=True)))
-        new_albums = [(owner, str(title), name_key(str(title))) for _, (owner, title) in self._albums.take_new()]
-        contexts = list(map(self._contexts.__getitem__, map(_context, batch)))
-        new_contexts = [context for _, context in self._contexts.take_new()]
+            new.track_artists.append(artists[first])
+            new.track_titles.append(titles[first])
+            new.track_keys.append(name_key(titles[first]))
+            new.track_durations.append(round(plays[first].duration) or None)
+        owner_numbers = artist_numbers if owners is artists else list(map(numbers.__getitem__, owners))
+        album_numbers = list(
+            map(
+                self._albums.__getitem__,
+                map(
+                    or_,
+                    map(lshift, owner_numbers, itertools.repeat(32)),
+                    map(self._album_titles.__getitem__, albums),
+                    strict=True,
+                ),
+            )
+        )
+        self._album_titles.take_new()
+        first = 0
+        for number in self._albums.take_new():
+            first = album_numbers.index(number, first)
+            new.album_owners.append(owners[first])
+            new.album_titles.append(albums[first])
+            new.album_keys.append(name_key(albums[first]))
+        known = len(self._contexts.by_number)
+        contexts = list(map(self._contexts.__getitem__, map(_context, plays)))
+        new.contexts += self._contexts.by_number[known:]
 
-        starts = list(map(_started, batch))
-        columns = (
+        starts = list(map(_started, plays))
+        return (
             tracks,
             list(map(round, starts)),
             album_numbers,
             contexts,
-            list(map(round, map(_heard, batch))),
+            list(map(round, map(_heard, plays))),
             self._lhours(starts),
-        )
-        # By track (and by start within a track when plays come in time order, as imports give them). Stable: of two
-        # plays of a track in the same second, the first one met is kept, as add_play keeps it.
-        order = sorted(range(len(batch)), key=tracks.__getitem__)
-        pick = itemgetter(*order) if len(order) > 1 else tuple
-        sorted_columns = [pick(column) for column in columns]
-        return Prepared(
-            list(itertools.chain.from_iterable(zip(*sorted_columns, strict=True))),
-            sorted_columns[0],
-            sorted_columns[2],
-            sorted_columns[3],
-            new_artists,
-            new_tracks,
-            new_albums,
-            new_contexts,
         )
 
     def _lhours(self, started: list[float]) -> list[int]:
@@ -344,31 +430,33 @@ class BulkWriter:
             self._conn.execute("ROLLBACK")
 
     def _store_names(self, chunk: Prepared) -> None:
-        conn = self._conn
+        new = chunk.new
         artists = self._artists
-        if chunk.new_artists:
-            ids, _ = self._insert_names(
-                "artists", ("name_key", "name"), [(key, name) for name, key in chunk.new_artists], keys=1
-            )
-            for name, key in chunk.new_artists:
-                artists[name] = ids[key,]
-        if chunk.new_tracks:
-            wanted = [(artists[artist], key, title, duration) for artist, title, key, duration in chunk.new_tracks]
-            ids, before = self._insert_names("tracks", ("artist_id", "title_key", "title", "duration"), wanted, keys=2)
-            track_ids = [ids[artist_id, key] for artist_id, key, _, _ in wanted]
+        if new.artists:
+            ids, _ = self._insert_names("artists", ("name_key", "name"), [new.artist_keys, new.artists], keys=1)
+            artists.update(zip(new.artists, ids, strict=True))
+        if new.track_titles:
+            owners = list(map(artists.__getitem__, new.track_artists))
+            columns: list[list[Any]] = [owners, new.track_keys, new.track_titles, new.track_durations]
+            ids, before = self._insert_names("tracks", ("artist_id", "title_key", "title", "duration"), columns, keys=2)
             # Each new track is indexed for search under the names of the play that brought it, as add_play does.
-            search: dict[int, tuple[int, str, str]] = {}
-            for track_id, (artist, title, _, _) in zip(track_ids, chunk.new_tracks, strict=True):
-                if track_id > before and track_id not in search:
-                    search[track_id] = (track_id, artist, title)
-            conn.executemany("INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)", search.values())
-            self._tracks.extend(track_ids)
-        if chunk.new_albums:
-            wanted_albums = [(artists[owner], key, title) for owner, title, key in chunk.new_albums]
-            ids, _ = self._insert_names("albums", ("artist_id", "title_key", "title"), wanted_albums, keys=2)
-            self._albums.extend(ids[artist_id, key] for artist_id, key, _ in wanted_albums)
-        for service, kind, speaker, room in chunk.new_contexts:
-            row = conn.execute(
+            search: Iterable[tuple[int, str, str]] = zip(ids, new.track_artists, new.track_titles, strict=True)
+            if before is not None:
+                # Some were there already (indexed then), or came twice: each new track once.
+                firsts: dict[int, tuple[int, str, str]] = {}
+                for row in search:
+                    if row[0] > before:
+                        firsts.setdefault(row[0], row)
+                search = firsts.values()
+            self._conn.executemany("INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)", search)
+            self._tracks += ids
+        if new.album_titles:
+            owners = list(map(artists.__getitem__, new.album_owners))
+            columns = [owners, new.album_keys, new.album_titles]
+            ids, _ = self._insert_names("albums", ("artist_id", "title_key", "title"), columns, keys=2)
+            self._albums += ids
+        for service, kind, speaker, room in new.contexts:
+            row = self._conn.execute(
                 "INSERT INTO contexts (service, kind, speaker, room, origin) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (service, kind, speaker, room, origin) DO UPDATE SET origin = excluded.origin "
                 "RETURNING id",
@@ -377,32 +465,29 @@ class BulkWriter:
             self._contexts.append(int(row[0]))
 
     def _insert_names(
-        self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], keys: int
-    ) -> tuple[dict[tuple[Any, ...], int], int]:
-        """Insert the rows not there yet (their first ``keys`` columns are the table's unique key, and the first
-        row of a key wins, as add_play's order does); returns the id of every key, and the table's last id before.
-        """
+        self, table: str, names: tuple[str, ...], columns: list[list[Any]], keys: int
+    ) -> tuple[list[int], int | None]:
+        """Insert rows (given as columns) not there yet: the first ``keys`` columns are the table's unique key and
+        the first row of a key wins, as in add_play's order. Returns the id of each row, and the table's last id
+        before when some rows were there already (None when all were new)."""
         conn = self._conn
-        names = ", ".join(columns)
-        key_names = ", ".join(columns[:keys])
         # Fixed table and column names only (S608): every value is a bound parameter.
-        before = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])  # noqa: S608
-        conn.executemany(
-            f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
-            rows,
-        )
-        # The rows just inserted (this transaction holds the write lock: ids above ``before`` are its own) ...
-        ids = {
-            tuple(row[:keys]): row[keys]
-            for row in conn.execute(f"SELECT {key_names}, id FROM {table} WHERE id > ?", (before,))  # noqa: S608
-        }
-        # ... and the keys that were there already, looked up in one statement.
-        missing = [key for key in dict.fromkeys(row[:keys] for row in rows) if key not in ids]
-        if missing:
-            match = " AND ".join(f"x.{column} = j.value ->> {index}" for index, column in enumerate(columns[:keys]))
-            found = conn.execute(
-                f"SELECT j.key, x.id FROM json_each(?) j JOIN {table} x ON {match}",  # noqa: S608
-                (json.dumps(missing),),
-            )
-            ids.update((missing[index], row_id) for index, row_id in found)
+        last_id = f"SELECT coalesce(max(id), 0) FROM {table}"  # noqa: S608
+        before = int(conn.execute(last_id).fetchone()[0])
+        count = len(columns[0])
+        inserted = conn.executemany(
+            f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",  # noqa: S608
+            zip(*columns, strict=True),
+        ).rowcount
+        if inserted == count and int(conn.execute(last_id).fetchone()[0]) == before + count:
+            # All new (as in most chunks of an import): their ids follow the last one, in order.
+            return list(range(before + 1, before + count + 1)), None
+        # Some were there already, or came twice: look their ids up, in one statement.
+        match = " AND ".join(f"x.{name} = j.value ->> {index}" for index, name in enumerate(names[:keys]))
+        ids = [0] * count
+        for index, row_id in conn.execute(
+            f"SELECT j.key, x.id FROM json_each(?) j JOIN {table} x ON {match}",  # noqa: S608
+            (json.dumps(list(zip(*columns[:keys], strict=True))),),
+        ):
+            ids[index] = row_id
         return ids, before
