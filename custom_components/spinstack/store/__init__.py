@@ -4,10 +4,11 @@ Knows the engine's types and aiosqlite; knows nothing of Home Assistant.
 """
 
 from . import enrichment
+from .bulk import name_key
 from .clock import LocalClock
 from .queries import QUERIES, search_expression
 from .schema import SCHEMA_VERSION, SchemaTooNewError
-from .store import ORIGIN_LIVE, Store, StoreInfo, name_key
+from .store import ORIGIN_LIVE, Store, StoreInfo
 
 __all__ = [
     "ORIGIN_LIVE",

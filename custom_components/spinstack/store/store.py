@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 import json
 import logging
@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Self
 import aiosqlite
 
 from ..engine.model import Play
+from .bulk import BulkWriter, Prepared, Preparer, name_key
 from .clock import LocalClock
 from .queries import QUERIES, search_expression
 from .schema import ROLLUPS, SCHEMA_VERSION, migrate
@@ -27,11 +28,6 @@ ORIGIN_LIVE = "live"
 LIVE_TOLERANCE_SECONDS = 10
 _BULK_CHUNK = 100_000
 _CACHE_LIMIT = 4096
-
-
-def name_key(name: str) -> str:
-    """The key names are matched on: case and spacing do not make another artist or track."""
-    return " ".join(name.casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +53,6 @@ class _Row(NamedTuple):
     artist_id: int
 
 
-@dataclass(slots=True)
-class _BulkIds:
-    """Ids resolved during one bulk write."""
-
-    artists: dict[str, int] = field(default_factory=dict)
-    tracks: dict[tuple[int, str], int] = field(default_factory=dict)
-    albums: dict[tuple[int, str], int] = field(default_factory=dict)
-
-    def clear(self) -> None:
-        self.artists.clear()
-        self.tracks.clear()
-        self.albums.clear()
-
-
 class _Lru(dict[Any, int]):
     """A bounded id cache: cleared when full (names repeat; a miss costs one indexed statement)."""
 
@@ -78,6 +60,12 @@ class _Lru(dict[Any, int]):
         if len(self) >= _CACHE_LIMIT:
             self.clear()
         self[key] = value
+
+
+def _close_bulk(preparer: Preparer, writer: BulkWriter) -> None:
+    """Close an import's preparer and writer, once the steps they may be running are done: blocking."""
+    preparer.close()
+    writer.close()
 
 
 def _prepare_file(path: Path) -> tuple[int, int]:
@@ -186,140 +174,31 @@ class Store:
     async def add_plays(self, plays: Iterable[Play], origin: str) -> int:
         """Write many plays (imports, the benchmark) in transactions of up to 100,000; returns how many were new.
 
-        Plays already stored (same track, same start second) are skipped.
+        Plays already stored (same track, same start second) are skipped. The work runs in worker threads on a
+        connection of its own (see bulk.py): ``plays`` is iterated there too, so it must not touch the event loop.
+        Each transaction is committed whole, roll-ups included; live plays and other writes wait for one at most.
         """
+        preparer = Preparer(iter(plays), self.clock, _BULK_CHUNK)
+        writer = await asyncio.to_thread(BulkWriter.open, self.path, origin)
         inserted = 0
-        chunk: list[Play] = []
-        # Ids of the names met so far in this call: each artist, track and album is looked up once per import.
-        ids = _BulkIds()
-        for play in plays:
-            chunk.append(play)
-            if len(chunk) >= _BULK_CHUNK:
-                inserted += await self._add_chunk(chunk, origin, ids)
-                chunk = []
-        if chunk:
-            inserted += await self._add_chunk(chunk, origin, ids)
+        following: asyncio.Future[Prepared | None] | None = None
+        try:
+            chunk = await asyncio.to_thread(preparer.prepare)
+            while chunk is not None:
+                async with self._lock:
+                    await asyncio.to_thread(writer.insert, chunk)
+                    # The next chunk is prepared while SQLite folds and commits this one (see bulk.py).
+                    following = asyncio.ensure_future(asyncio.to_thread(preparer.prepare))
+                    inserted += await asyncio.to_thread(writer.fold)
+                chunk = await following
+                following = None
+        finally:
+            if following is not None:
+                following.cancel()
+            # A cancelled await does not stop its thread: wait for a step still running, then close (shielded, so
+            # that this is carried through even if the caller is cancelled again meanwhile).
+            await asyncio.shield(asyncio.to_thread(_close_bulk, preparer, writer))
         return inserted
-
-    async def _add_chunk(self, plays: Sequence[Play], origin: str, ids: _BulkIds) -> int:
-        async with self._lock:
-            conn = self._conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                inserted = await self._insert_chunk(plays, origin, ids)
-                await conn.execute("COMMIT")
-            except BaseException:
-                ids.clear()
-                await self._rollback()
-                raise
-            return inserted
-
-    async def _insert_chunk(self, plays: Sequence[Play], origin: str, ids: _BulkIds) -> int:
-        conn = self._conn
-        keys: dict[str, str] = {}
-        lhour = self.clock.lhour
-        # One pass over the plays: their keys, and every distinct artist, track, album and context.
-        artists: dict[str, str] = {}
-        tracks: dict[tuple[str, str], tuple[str, int]] = {}
-        albums: dict[tuple[str, str], str] = {}
-        contexts: dict[tuple[str, str, str, str, str], Play] = {}
-        prepared = []
-        for play in plays:
-            artist_key = keys.get(play.artist)
-            if artist_key is None:
-                artist_key = keys[play.artist] = name_key(play.artist)
-                artists.setdefault(artist_key, play.artist)
-            title_key = keys.get(play.title)
-            if title_key is None:
-                title_key = keys[play.title] = name_key(play.title)
-            track = (artist_key, title_key)
-            if track not in tracks:
-                tracks[track] = (play.title, round(play.duration))
-            album = None
-            if play.album:
-                owner_key = artist_key
-                if play.album_artist:
-                    owner_key = keys.get(play.album_artist) or name_key(play.album_artist)
-                    keys[play.album_artist] = owner_key
-                    artists.setdefault(owner_key, play.album_artist)
-                album_key = keys.get(play.album)
-                if album_key is None:
-                    album_key = keys[play.album] = name_key(play.album)
-                album = (owner_key, album_key)
-                if album not in albums:
-                    albums[album] = play.album
-            context = (play.service, play.kind, play.speaker, play.room or "", origin)
-            if context not in contexts:
-                contexts[context] = play
-            prepared.append((track, album, context, round(play.started_at), round(play.heard), lhour(play.started_at)))
-        artist_ids = ids.artists
-        new_artists = [(key, name) for key, name in artists.items() if key not in artist_ids]
-        if new_artists:
-            artist_ids.update(
-                await self._ids_for(
-                    "artists", "name_key", new_artists, "INSERT OR IGNORE INTO artists (name_key, name) VALUES (?, ?)"
-                )
-            )
-        by_artist_track = ids.tracks
-        new_tracks = [
-            (artist_ids[a], k, title, duration or None)
-            for (a, k), (title, duration) in tracks.items()
-            if (artist_ids[a], k) not in by_artist_track
-        ]
-        if new_tracks:
-            before_tracks = await self.scalar("SELECT coalesce(max(id), 0) FROM tracks")
-            by_artist_track.update(
-                await self._pair_ids(
-                    "tracks",
-                    new_tracks,
-                    "INSERT OR IGNORE INTO tracks (artist_id, title_key, title, duration) VALUES (?, ?, ?, ?)",
-                )
-            )
-            await conn.execute(
-                "INSERT INTO track_search (rowid, artist, title) "
-                "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE t.id > ?",
-                (before_tracks,),
-            )
-        by_artist_album = ids.albums
-        new_albums = [
-            (artist_ids[a], k, title) for (a, k), title in albums.items() if (artist_ids[a], k) not in by_artist_album
-        ]
-        if new_albums:
-            by_artist_album.update(
-                await self._pair_ids(
-                    "albums", new_albums, "INSERT OR IGNORE INTO albums (artist_id, title_key, title) VALUES (?, ?, ?)"
-                )
-            )
-        track_ids = {
-            track: (by_artist_track[(artist_ids[track[0]], track[1])], artist_ids[track[0]]) for track in tracks
-        }
-        album_ids = {album: by_artist_album[(artist_ids[album[0]], album[1])] for album in albums}
-        context_ids = {context: await self._context_id(play, origin) for context, play in contexts.items()}
-        # Plays already stored in the chunk's time span (a resumed import), and repeats within the chunk.
-        low = min(item[3] for item in prepared)
-        high = max(item[3] for item in prepared)
-        async with conn.execute(
-            "SELECT track_id, started_at FROM plays WHERE started_at BETWEEN ? AND ?", (low, high)
-        ) as cursor:
-            seen: set[tuple[int, int]] = {(row[0], row[1]) for row in await cursor.fetchall()}
-        rows: list[_Row] = []
-        for track, album, context, started, heard, hour in prepared:
-            track_id, artist_id = track_ids[track]
-            if (track_id, started) in seen:
-                continue
-            seen.add((track_id, started))
-            rows.append(
-                _Row(
-                    started,
-                    track_id,
-                    None if album is None else album_ids[album],
-                    context_ids[context],
-                    heard,
-                    hour,
-                    artist_id,
-                )
-            )
-        return await self._write_rows(rows)
 
     async def _write_rows(self, rows: list[_Row]) -> int:
         """Insert plays known to be new and fold them into the roll-ups; returns how many were written."""
@@ -434,34 +313,6 @@ class Store:
             date = datetime.fromtimestamp(day * 86400, UTC)
             month = self._months[day] = date.year * 100 + date.month
         return month
-
-    async def _ids_for(self, table: str, key_column: str, values: list[tuple[str, str]], insert: str) -> dict[str, int]:
-        """Ids of rows keyed by one text column, inserting the missing ones."""
-        await self._conn.executemany(insert, values)
-        rows = await self._lookup(
-            f"SELECT w.k1, t.id FROM temp.want w JOIN {table} t ON t.{key_column} = w.k1",  # noqa: S608
-            [(key, None) for key, _ in values],
-        )
-        return {row[0]: row[1] for row in rows}
-
-    async def _pair_ids(self, table: str, values: list[tuple[Any, ...]], insert: str) -> dict[tuple[int, str], int]:
-        """Ids of rows keyed by (artist_id, title_key), inserting the missing ones."""
-        await self._conn.executemany(insert, values)
-        rows = await self._lookup(
-            f"SELECT w.k1, w.k2, t.id FROM temp.want w "  # noqa: S608 - fixed table names only
-            f"JOIN {table} t ON t.artist_id = w.k1 AND t.title_key = w.k2",
-            [(value[0], value[1]) for value in values],
-        )
-        return {(row[0], row[1]): row[2] for row in rows}
-
-    async def _lookup(self, sql: str, keys: list[tuple[Any, Any]]) -> list[tuple[Any, ...]]:
-        """Join a list of keys against a table through a temporary table: three statements, whatever the count."""
-        conn = self._conn
-        await conn.execute("CREATE TEMP TABLE IF NOT EXISTS want (k1, k2)")
-        await conn.execute("DELETE FROM temp.want")
-        await conn.executemany("INSERT INTO temp.want (k1, k2) VALUES (?, ?)", keys)
-        async with conn.execute(sql) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
 
     async def _upsert_id(self, sql: str, params: tuple[Any, ...]) -> int:
         async with self._conn.execute(sql, params) as cursor:

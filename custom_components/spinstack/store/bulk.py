@@ -1,0 +1,493 @@
+"""The play store's bulk-load path: imports of many plays, written in worker threads on a connection of their own.
+
+The event loop only awaits. Each chunk of plays goes through two steps, each run in a worker thread:
+
+- ``Preparer.prepare`` (pure Python, no database): reads the next plays from the source, numbers each distinct
+  artist, track, album and context in the order the import meets them, computes start seconds and local hours,
+  and orders the rows by track (the unique ``(track_id, started_at)`` index, the roll-ups' sorts and the counters'
+  updates are cheapest that way);
+- ``BulkWriter``, on a stdlib ``sqlite3`` connection beside the store's aiosqlite one (WAL lets that one read
+  meanwhile): ``insert`` opens the transaction, stores the chunk's new names and inserts its plays with
+  ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
+  import or an earlier one); ``fold`` adds the plays it inserted to the roll-ups with ``schema.ROLLUP_STATEMENTS``
+  over their id range and commits.
+
+Nothing is deferred past a commit: an interrupted import leaves a consistent store holding every chunk committed,
+and there is nothing to repair.
+
+SQLite releases the GIL while it runs a statement, so ``Store.add_plays`` prepares the next chunk while this one
+is folded (a few long statements). Not while it is inserted: storing names runs a statement per name, and a busy
+Python thread beside it would take the GIL back after each one.
+
+Names are resolved as ``Store.add_play`` resolves them and in the order it meets them, so that both paths give
+the same ids, stored names, durations and search entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+import functools
+import itertools
+import json
+from operator import add, attrgetter, floordiv, itemgetter, lshift, or_
+from pathlib import Path
+import sqlite3
+import threading
+import time
+from typing import Any
+
+from ..engine.model import Play
+from .clock import LocalClock
+from .schema import ROLLUP_STATEMENTS
+
+_HOUR = 3600
+# The bulk connection's page cache (KiB): the plays table, its indexes and the counters stay in memory through an
+# import instead of being read back for every chunk. Taken as pages are read (at most the file's size) and freed
+# when the import ends.
+_CACHE_KIB = 256 * 1024
+
+# Plays prepared per step, and the pause between steps (see _let_others_run).
+_PIECE = 8192
+_PAUSE = 0.0002
+_PLAY_COLUMNS = 6
+_LOW_32 = (1 << 32) - 1
+_PLAY_COLUMN_NAMES = "track_id, started_at, album_id, context_id, heard, lhour"
+# Plays per INSERT statement, at most (fewer if the build allows fewer bound parameters).
+_ROWS_PER_STATEMENT = 4096
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_plays_sql(rows: int) -> str:
+    placeholders = ",".join(itertools.repeat("(?,?,?,?,?,?)", rows))
+    return f"INSERT OR IGNORE INTO plays ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - placeholders
+
+
+_MAX_PLAY_ID = "SELECT coalesce(max(id), 0) FROM plays"
+
+_started = attrgetter("started_at")
+_artist = attrgetter("artist")
+_title = attrgetter("title")
+_album = attrgetter("album")
+_album_artist = attrgetter("album_artist")
+_heard = attrgetter("heard")
+_context = attrgetter("service", "kind", "speaker", "room")
+
+type Context = tuple[str, str, str, str | None]
+
+
+def name_key(name: str) -> str:
+    """The key names are matched on: case and spacing do not make another artist or track."""
+    return " ".join(name.casefold().split())
+
+
+@dataclass(slots=True)
+class NewNames:
+    """Names an import meets for the first time, in the order add_play would store them, as columns."""
+
+    # Each play's artist, then its album's artist.
+    artists: list[str] = field(default_factory=list)
+    artist_keys: list[str] = field(default_factory=list)
+    track_artists: list[str] = field(default_factory=list)
+    track_titles: list[str] = field(default_factory=list)
+    track_keys: list[str] = field(default_factory=list)
+    # Of the track's first play.
+    track_durations: list[int | None] = field(default_factory=list)
+    album_owners: list[str] = field(default_factory=list)
+    album_titles: list[str] = field(default_factory=list)
+    album_keys: list[str] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One chunk, ready to write: its rows ordered by track, and the names first met in it.
+
+    Tracks, albums and contexts are numbered in the order the import meets them (album 0 is "no album"); the
+    writer maps those numbers to ids as it stores the new names.
+    """
+
+    # The plays' columns, row after row (track, start, album, context, heard, local hour): the track, album and
+    # context are the import's numbers, which the writer replaces with ids.
+    values: list[int | None]
+    tracks: tuple[int, ...]
+    albums: tuple[int, ...]
+    contexts: tuple[int, ...]
+    new: NewNames
+
+
+class _Numbers(dict[Any, int]):
+    """Numbers keys in the order they are first looked up (``numbers[key]``); ``new`` lists the numbers given since
+    the last ``take_new``. Keys are strings or integers: nothing the garbage collector tracks."""
+
+    def __init__(self, first: int = 0) -> None:
+        super().__init__()
+        self.next = first
+        self.new: list[int] = []
+
+    def __missing__(self, key: Any) -> int:
+        number = self[key] = self.next
+        self.next += 1
+        self.new.append(number)
+        return number
+
+    def take_new(self) -> list[int]:
+        new, self.new = self.new, []
+        return new
+
+
+class _Albums(_Numbers):
+    """Albums by (owner number << 32 | title number); title number 0 is no album, album 0."""
+
+    def __missing__(self, key: int) -> int:
+        if not key & _LOW_32:
+            self[key] = 0
+            return 0
+        return super().__missing__(key)
+
+
+class _Contexts(dict[Context, int]):
+    """Contexts, numbered: a few dozen per import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_number: list[Context] = []
+
+    def __missing__(self, context: Context) -> int:
+        number = self[context] = len(self.by_number)
+        self.by_number.append(context)
+        return number
+
+
+def _let_others_run() -> None:
+    """Give the GIL away for a moment, between two steps of a chunk's preparation.
+
+    The writer's thread needs the GIL back each time SQLite finishes a statement; left to the interpreter, it would
+    wait for its switch interval (5 ms) and then for the end of whatever C loop the preparer is in.
+    """
+    time.sleep(_PAUSE)
+
+
+class Preparer:
+    """Turns plays into ``Prepared`` chunks; keeps the import's numbering of names. Pure Python: no database.
+
+    Per-play work is done by C loops (``map``, ``zip``, dict look-ups) over columns, keeping no new tuple per play
+    or per name (each would count towards a run of the garbage collector, which walks the whole heap in steps): a
+    Python loop runs only over the names new to the import.
+    """
+
+    def __init__(self, plays: Iterator[Play], clock: LocalClock, size: int) -> None:
+        self._plays = plays
+        self._clock = clock
+        # The first chunks are smaller: the writer starts sooner, and each chunk is prepared while the one before,
+        # half its size, is folded.
+        self._sizes = itertools.chain((max(1, size // 4), max(1, size // 2)), itertools.repeat(size))
+        # Names are numbered; a track is (artist number << 32 | title number), an album (owner number << 32 | title
+        # number): integers, where tuples would be kept by the thousand.
+        self._artists = _Numbers(first=1)
+        self._titles = _Numbers(first=1)
+        self._album_titles = _Numbers(first=1)
+        self._album_titles.update({None: 0, "": 0})
+        self._tracks = _Numbers()
+        self._albums = _Albums(first=1)
+        self._contexts = _Contexts()
+        # UTC hour number -> its UTC offset in seconds, or None when the offset changes inside that hour.
+        self._offsets: dict[int, int | None] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Wait for a ``prepare`` still running, and read no more plays."""
+        with self._lock:
+            self._plays = iter(())
+
+    def prepare(self) -> Prepared | None:
+        """The next chunk, or None when the plays are all read."""
+        with self._lock:
+            return self._prepare()
+
+    def _prepare(self) -> Prepared | None:
+        batch = list(itertools.islice(self._plays, next(self._sizes)))
+        if not batch:
+            return None
+        new = NewNames()
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        for start in range(0, len(batch), _PIECE):
+            for column, part in zip(columns, self._columns(batch[start : start + _PIECE], new), strict=True):
+                column.extend(part)
+            _let_others_run()
+        tracks = columns[0]
+        # By track (and by start within a track when plays come in time order, as imports give them). Stable: of two
+        # plays of a track in the same second, the first one met is kept, as add_play keeps it.
+        order = sorted(range(len(batch)), key=tracks.__getitem__)
+        pick = itemgetter(*order) if len(order) > 1 else tuple
+        values: list[Any] = [None] * (_PLAY_COLUMNS * len(batch))
+        sorted_columns = []
+        for index, column in enumerate(columns):
+            _let_others_run()
+            sorted_column = pick(column)
+            values[index::_PLAY_COLUMNS] = sorted_column
+            sorted_columns.append(sorted_column)
+        return Prepared(values, sorted_columns[0], sorted_columns[2], sorted_columns[3], new)
+
+    def _columns(self, plays: list[Play], new: NewNames) -> tuple[list[Any], ...]:
+        """The columns of some plays (track, start, album, context, heard, local hour); their new names go to
+        ``new``."""
+        artists = list(map(_artist, plays))
+        titles = list(map(_title, plays))
+        albums = list(map(_album, plays))
+        album_artists = list(map(_album_artist, plays))
+        owners = artists
+        # Artists in the order add_play meets them: each play's artist, then its album's artist.
+        met: Iterable[str | None] = artists
+        if any(album_artists):
+            owners = [owner or artist for artist, owner in zip(artists, album_artists, strict=True)]
+            met = itertools.chain.from_iterable(
+                zip(
+                    artists,
+                    [owner if album and owner else None for owner, album in zip(album_artists, albums, strict=True)],
+                    strict=True,
+                )
+            )
+        numbers = self._artists
+        new_artists = [name for name in dict.fromkeys(met) if name is not None and name not in numbers]
+        for name in new_artists:
+            numbers[name]  # numbers it
+        numbers.take_new()
+        new.artists += new_artists
+        new.artist_keys += map(name_key, new_artists)
+
+        artist_numbers = list(map(numbers.__getitem__, artists))
+        tracks = list(
+            map(
+                self._tracks.__getitem__,
+                map(
+                    or_,
+                    map(lshift, artist_numbers, itertools.repeat(32)),
+                    map(self._titles.__getitem__, titles),
+                    strict=True,
+                ),
+            )
+        )
+        self._titles.take_new()
+        first = 0
+        for number in self._tracks.take_new():
+            # The first play of each new track gives its names and duration (numbers are met in order).
+            first = tracks.index(number, first)
+            new.track_artists.append(artists[first])
+            new.track_titles.append(titles[first])
+            new.track_keys.append(name_key(titles[first]))
+            new.track_durations.append(round(plays[first].duration) or None)
+        owner_numbers = artist_numbers if owners is artists else list(map(numbers.__getitem__, owners))
+        album_numbers = list(
+            map(
+                self._albums.__getitem__,
+                map(
+                    or_,
+                    map(lshift, owner_numbers, itertools.repeat(32)),
+                    map(self._album_titles.__getitem__, albums),
+                    strict=True,
+                ),
+            )
+        )
+        self._album_titles.take_new()
+        first = 0
+        for number in self._albums.take_new():
+            first = album_numbers.index(number, first)
+            new.album_owners.append(owners[first])
+            new.album_titles.append(albums[first])
+            new.album_keys.append(name_key(albums[first]))
+        known = len(self._contexts.by_number)
+        contexts = list(map(self._contexts.__getitem__, map(_context, plays)))
+        new.contexts += self._contexts.by_number[known:]
+
+        starts = list(map(_started, plays))
+        return (
+            tracks,
+            list(map(round, starts)),
+            album_numbers,
+            contexts,
+            list(map(round, map(_heard, plays))),
+            self._lhours(starts),
+        )
+
+    def _lhours(self, started: list[float]) -> list[int]:
+        """``LocalClock.lhour`` of each start, with the UTC offset looked up once per UTC hour."""
+        hours = list(map(int, map(floordiv, started, itertools.repeat(_HOUR))))
+        offsets = self._offsets
+        clock = self._clock
+        for hour in set(hours).difference(offsets):
+            first, last = clock.offset(hour * _HOUR), clock.offset(hour * _HOUR + _HOUR - 1)
+            offsets[hour] = first if first == last else None
+        shifts = list(map(offsets.__getitem__, hours))
+        if None in shifts:
+            # An hour in which the offset changes (zones whose changes fall inside a UTC hour): play by play.
+            shifts = [clock.offset(ts) if shift is None else shift for ts, shift in zip(started, shifts, strict=True)]
+        return list(map(int, map(floordiv, map(add, started, shifts, strict=True), itertools.repeat(_HOUR))))
+
+
+class BulkWriter:
+    """One import's writer: its connection and the ids of the names the import has met.
+
+    Its methods block; call them from a worker thread, one at a time: ``insert`` then ``fold`` for each chunk. A
+    lock makes sure of it, so that closing waits for a step still running after its caller was cancelled (closing
+    rolls back a transaction left open).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, origin: str) -> None:
+        self._conn = conn
+        self._origin = origin
+        self._lock = threading.Lock()
+        self._artists: dict[str, int] = {}
+        # Import numbers (see Preparer) -> ids.
+        self._tracks: list[int] = []
+        self._albums: list[int | None] = [None]
+        self._contexts: list[int] = []
+        # The open transaction's plays: ids in (before, after].
+        self._span: tuple[int, int] | None = None
+        self._rows_per_statement = min(
+            _ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _PLAY_COLUMNS
+        )
+
+    @classmethod
+    def open(cls, path: Path, origin: str) -> BulkWriter:
+        """Connect to the store's file (created and migrated by ``Store.open``)."""
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        try:
+            for pragma in (
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA temp_store = MEMORY",
+                f"PRAGMA cache_size = -{_CACHE_KIB:d}",
+                "PRAGMA busy_timeout = 30000",
+                # Checkpoints after fewer commits (64 MiB of WAL rather than 4): pages that every chunk changes (the
+                # unique index, the counters) are copied back once for several chunks.
+                "PRAGMA wal_autocheckpoint = 16384",
+            ):
+                conn.execute(pragma)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, origin)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def insert(self, chunk: Prepared) -> None:
+        """Open the chunk's transaction, store its new names and insert its plays (not yet counted: ``fold``)."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._store_names(chunk)
+                before = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
+                values = chunk.values
+                values[0::_PLAY_COLUMNS] = list(map(self._tracks.__getitem__, chunk.tracks))
+                values[2::_PLAY_COLUMNS] = list(map(self._albums.__getitem__, chunk.albums))
+                values[3::_PLAY_COLUMNS] = list(map(self._contexts.__getitem__, chunk.contexts))
+                inserted = self._insert_plays(values)
+                after = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
+                # The roll-ups fold the ids in (before, after]: exactly this chunk's plays, as the transaction holds
+                # the write lock and a new row's id is the last one plus one.
+                assert after - before == inserted, (before, after, inserted)
+                self._span = (before, after)
+            except BaseException:
+                self._abort()
+                raise
+
+    def _insert_plays(self, values: list[int | None]) -> int:
+        """Insert plays given as one flat list of their columns, many rows per statement (far cheaper than a
+        statement per row); returns how many were inserted."""
+        conn = self._conn
+        step = self._rows_per_statement * _PLAY_COLUMNS
+        inserted = 0
+        for start in range(0, len(values), step):
+            part = values[start : start + step]
+            inserted += conn.execute(_insert_plays_sql(len(part) // _PLAY_COLUMNS), part).rowcount
+        return inserted
+
+    def fold(self) -> int:
+        """Add the chunk's plays to the roll-ups and commit; returns how many plays were new."""
+        with self._lock:
+            assert self._span is not None, "fold() follows insert()"
+            before, after = self._span
+            conn = self._conn
+            try:
+                if after > before:
+                    for statement in ROLLUP_STATEMENTS:
+                        conn.execute(statement, (before, after))
+                conn.execute("COMMIT")
+            except BaseException:
+                self._abort()
+                raise
+            self._span = None
+            return after - before
+
+    def _abort(self) -> None:
+        # Ids stored by the rolled-back transaction are gone with it: the import stops here (add_plays raises).
+        self._span = None
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _store_names(self, chunk: Prepared) -> None:
+        new = chunk.new
+        artists = self._artists
+        if new.artists:
+            ids, _ = self._insert_names("artists", ("name_key", "name"), [new.artist_keys, new.artists], keys=1)
+            artists.update(zip(new.artists, ids, strict=True))
+        if new.track_titles:
+            owners = list(map(artists.__getitem__, new.track_artists))
+            columns: list[list[Any]] = [owners, new.track_keys, new.track_titles, new.track_durations]
+            ids, before = self._insert_names("tracks", ("artist_id", "title_key", "title", "duration"), columns, keys=2)
+            # Each new track is indexed for search under the names of the play that brought it, as add_play does.
+            search: Iterable[tuple[int, str, str]] = zip(ids, new.track_artists, new.track_titles, strict=True)
+            if before is not None:
+                # Some were there already (indexed then), or came twice: each new track once.
+                firsts: dict[int, tuple[int, str, str]] = {}
+                for row in search:
+                    if row[0] > before:
+                        firsts.setdefault(row[0], row)
+                search = firsts.values()
+            self._conn.executemany("INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)", search)
+            self._tracks += ids
+        if new.album_titles:
+            owners = list(map(artists.__getitem__, new.album_owners))
+            columns = [owners, new.album_keys, new.album_titles]
+            ids, _ = self._insert_names("albums", ("artist_id", "title_key", "title"), columns, keys=2)
+            self._albums += ids
+        for service, kind, speaker, room in new.contexts:
+            row = self._conn.execute(
+                "INSERT INTO contexts (service, kind, speaker, room, origin) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (service, kind, speaker, room, origin) DO UPDATE SET origin = excluded.origin "
+                "RETURNING id",
+                (service, kind, speaker, room or "", self._origin),
+            ).fetchone()
+            self._contexts.append(int(row[0]))
+
+    def _insert_names(
+        self, table: str, names: tuple[str, ...], columns: list[list[Any]], keys: int
+    ) -> tuple[list[int], int | None]:
+        """Insert rows (given as columns) not there yet: the first ``keys`` columns are the table's unique key and
+        the first row of a key wins, as in add_play's order. Returns the id of each row, and the table's last id
+        before when some rows were there already (None when all were new)."""
+        conn = self._conn
+        # Fixed table and column names only (S608): every value is a bound parameter.
+        last_id = f"SELECT coalesce(max(id), 0) FROM {table}"  # noqa: S608
+        before = int(conn.execute(last_id).fetchone()[0])
+        count = len(columns[0])
+        inserted = conn.executemany(
+            f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",  # noqa: S608
+            zip(*columns, strict=True),
+        ).rowcount
+        if inserted == count and int(conn.execute(last_id).fetchone()[0]) == before + count:
+            # All new (as in most chunks of an import): their ids follow the last one, in order.
+            return list(range(before + 1, before + count + 1)), None
+        # Some were there already, or came twice: look their ids up, in one statement.
+        match = " AND ".join(f"x.{name} = j.value ->> {index}" for index, name in enumerate(names[:keys]))
+        ids = [0] * count
+        for index, row_id in conn.execute(
+            f"SELECT j.key, x.id FROM json_each(?) j JOIN {table} x ON {match}",  # noqa: S608
+            (json.dumps(list(zip(*columns[:keys], strict=True))),),
+        ):
+            ids[index] = row_id
+        return ids, before

@@ -1,0 +1,331 @@
+"""The bulk-load path (Store.add_plays): the same store as play-by-play writes, in chunks that each commit whole,
+safe to interrupt, beside live plays and readers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+import functools
+from pathlib import Path
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.spinstack.engine import Play
+from custom_components.spinstack.store import LocalClock, Store, bulk, schema, store as store_module
+from custom_components.spinstack.store.bulk import Preparer
+from custom_components.spinstack.store.schema import ROLLUP_STATEMENTS
+
+from .conftest import ZONE, make_play
+
+REPO = Path(__file__).resolve().parents[2]
+PARIS = ZoneInfo(ZONE)
+# Chunks of 2, 4 and then 8 plays: many transactions out of a few dozen plays.
+CHUNK = 8
+
+# Everything the store derives from plays, ids included (the monthly roll-up and the plays point at them).
+TABLES = (
+    "SELECT id, name, name_key, plays, heard, first_played FROM artists ORDER BY id",
+    "SELECT id, artist_id, title, title_key, duration, plays, heard FROM tracks ORDER BY id",
+    "SELECT id, artist_id, title, title_key, plays, heard FROM albums ORDER BY id",
+    "SELECT id, service, kind, speaker, room, origin FROM contexts ORDER BY id",
+    "SELECT started_at, track_id, album_id, context_id, heard, lhour FROM plays ORDER BY track_id, started_at",
+    *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),
+)
+ROLLUPS = (
+    "SELECT id, plays, heard, first_played, first_lday FROM artists ORDER BY id",
+    "SELECT id, plays, heard, first_played FROM tracks ORDER BY id",
+    "SELECT id, plays, heard FROM albums ORDER BY id",
+    *(f"SELECT * FROM {rollup.table} ORDER BY {', '.join(rollup.keys)}" for rollup in schema.ROLLUPS),
+)
+
+
+def ts(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).timestamp()
+
+
+def awkward_plays() -> list[Play]:
+    """Plays with everything name resolution and dedup must get right, not in time order everywhere."""
+    base = ts(2026, 3, 27, 20)
+    plays = [
+        # Spellings that are the same artist, track or album: the first one met is stored.
+        make_play(base, artist="Daft  Punk", title="One More Time"),
+        make_play(base + 400, artist="daft punk", title="ONE MORE TIME", album="discovery"),
+        # An artist first met as an album artist, then as an artist.
+        make_play(base + 800, artist="Various", title="Intro", album="Mix", album_artist="DJ Kicks"),
+        make_play(base + 1200, artist="DJ Kicks", title="Outro", album="Mix", album_artist=""),
+        # No album, an empty album, no room, a zero duration (stored as unknown).
+        make_play(base + 1600, artist="Air", title="Alone in Kyoto", album=None, room=None, duration=0.0),
+        make_play(base + 2000, artist="Air", title="Alone in Kyoto", album="", room=""),
+        # The same track in the same second twice: the first one is kept, with its own heard time.
+        make_play(base + 2400, artist="Air", title="Playground Love", heard=100.0),
+        make_play(base + 2400.4, artist="Air", title="Playground Love", heard=200.0),
+        # Across the change to summer time (2026-03-29, 02:00 local), and an older play out of order.
+        make_play(ts(2026, 3, 29, 1, 30), artist="Sigur Rós", title="Hoppípolla", service="apple_music"),
+        make_play(ts(2026, 3, 29, 3, 30), artist="Sigur Rós", title="Hoppípolla", speaker="RINCON_B"),
+        make_play(ts(2025, 12, 31, 23, 59), artist="Röyksopp", title="Eple", kind="radio"),
+    ]
+    # And many ordinary plays, over months and a few dozen tracks.
+    plays += [
+        make_play(
+            base + 86400 * (i % 70) + 3600 * (i % 24) + i,
+            artist=f"Artist {i % 7}",
+            title=f"Track {i % 13}",
+            album=f"Album {i % 5}",
+            heard=float(60 + i % 200),
+        )
+        for i in range(120)
+    ]
+    return plays
+
+
+@pytest.fixture
+def chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "_BULK_CHUNK", CHUNK)
+
+
+async def rows(store: Store, sql: str) -> list[tuple[object, ...]]:
+    async with store._conn.execute(sql) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+def search_index(path: Path) -> list[tuple[object, ...]]:
+    """Every entry of the search index (its terms, documents, columns and offsets)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, track_search, 'instance')")
+        return conn.execute("SELECT term, doc, col, offset FROM temp.v ORDER BY 1, 2, 3, 4").fetchall()
+    finally:
+        conn.close()
+
+
+def recomputed_rollups(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The roll-ups as schema.ROLLUP_STATEMENTS compute them from the plays alone, on a copy of the file."""
+    source = sqlite3.connect(path)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        source.backup(conn)
+        for rollup in schema.ROLLUPS:
+            conn.execute(f"DELETE FROM {rollup.table}")
+        conn.execute("UPDATE artists SET plays = 0, heard = 0, first_played = NULL, first_lday = NULL")
+        conn.execute("UPDATE tracks SET plays = 0, heard = 0, first_played = NULL")
+        conn.execute("UPDATE albums SET plays = 0, heard = 0")
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM plays").fetchone()[0]
+        for statement in ROLLUP_STATEMENTS:
+            conn.execute(statement, (0, last))
+        return {sql: conn.execute(sql).fetchall() for sql in ROLLUPS}
+    finally:
+        source.close()
+        conn.close()
+
+
+async def assert_consistent(store: Store) -> None:
+    """The roll-ups are exactly those of the plays stored, and the file is sound."""
+    assert {sql: await rows(store, sql) for sql in ROLLUPS} == await asyncio.to_thread(recomputed_rollups, store.path)
+    assert await store.integrity_check() == "ok"
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_bulk_and_play_by_play_build_the_same_store(tmp_path: Path) -> None:
+    plays = awkward_plays()
+    one = await Store.open(tmp_path / "one.db", ZONE)
+    many = await Store.open(tmp_path / "many.db", ZONE)
+    try:
+        # Names already stored by a live play are found, not stored again.
+        for store in (one, many):
+            await store.add_play(make_play(ts(2025, 1, 1), artist="AIR", title="alone in kyoto", album="Talkie Walkie"))
+        for play in plays[:50]:
+            await one.add_play(play, origin="import:test", tolerance=0)
+        assert await many.add_plays(plays[:50], origin="import:test") == 49
+        # Again, with everything: only the new plays count.
+        assert await many.add_plays(plays, origin="import:test") == len(plays) - 50
+        for play in plays[50:]:
+            await one.add_play(play, origin="import:test", tolerance=0)
+        for sql in TABLES:
+            assert await rows(one, sql) == await rows(many, sql), sql
+        assert search_index(one.path) == search_index(many.path)
+        assert [r["title"] for r in await many.search("kyoto")] == ["alone in kyoto"]
+        await assert_consistent(many)
+        # A repeated import adds nothing.
+        assert await many.add_plays(plays, origin="import:test") == 0
+        assert await rows(one, TABLES[4]) == await rows(many, TABLES[4])
+    finally:
+        await one.close()
+        await many.close()
+
+
+async def test_an_import_of_nothing(store: Store) -> None:
+    assert await store.add_plays([], origin="import:test") == 0
+    assert await store.scalar("SELECT count(*) FROM plays") == 0
+
+
+async def test_a_writer_that_cannot_be_set_up_is_closed(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[sqlite3.Connection] = []
+
+    class Recording(sqlite3.Connection):
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", functools.partial(connect, factory=Recording))
+    monkeypatch.setattr(bulk, "_CACHE_KIB", "plenty")
+    with pytest.raises(ValueError, match="format code"):
+        await store.add_plays(awkward_plays(), origin="import:test")
+    assert len(closed) == 1
+
+
+def test_local_hours_of_a_zone_whose_changes_fall_inside_a_utc_hour() -> None:
+    # Lord Howe Island moves its clocks by half an hour at 02:00 local: 15:30 UTC.
+    clock = LocalClock("Australia/Lord_Howe")
+    change = datetime(2026, 10, 4, 2, tzinfo=ZoneInfo("Australia/Lord_Howe")).timestamp()
+    starts = [change + offset for offset in range(-7200, 7200, 301)] + [1_700_000_000.5]
+    plays = [make_play(start, title=f"T{index}") for index, start in enumerate(starts)]
+    chunk = Preparer(iter(plays), clock, 10_000).prepare()
+    assert chunk is not None
+    lhours = [hour for hour in chunk.values[5::6] if hour is not None]
+    assert sorted(lhours) == sorted(clock.lhour(start) for start in starts)
+    assert len(set(lhours)) > 4
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_a_failed_chunk_keeps_the_chunks_before_and_the_import_can_resume(store: Store) -> None:
+    plays = awkward_plays()
+    # The 20th play cannot be written: the first chunks (2, 4, 8 plays) are committed, not the fourth.
+    await store._conn.execute(
+        f"CREATE TRIGGER boom BEFORE INSERT ON plays WHEN NEW.started_at = {round(plays[19].started_at)} "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        await store.add_plays(plays, origin="import:test")
+    assert await store.scalar("SELECT count(*) FROM plays") == 13  # one of 14 a duplicate
+    await assert_consistent(store)
+    await store._conn.execute("DROP TRIGGER boom")
+    assert await store.add_plays(plays, origin="import:test") == len(plays) - 1 - 13
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_a_failed_fold_rolls_its_chunk_back(store: Store) -> None:
+    plays = awkward_plays()
+    # (A failure that rolls the transaction back itself, as SQLite does on some I/O errors.)
+    await store._conn.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON r_day_total WHEN (SELECT count(*) FROM plays) > 10 "
+        "BEGIN SELECT RAISE(ROLLBACK, 'no space'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="no space"):
+        await store.add_plays(plays, origin="import:test")
+    assert await store.scalar("SELECT count(*) FROM plays") == 6
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_a_failing_source_keeps_what_was_committed(store: Store) -> None:
+    def plays() -> Iterator[Play]:
+        yield from awkward_plays()[:27]
+        raise OSError("the export file is truncated")
+
+    with pytest.raises(OSError, match="truncated"):
+        await store.add_plays(plays(), origin="import:test")
+    # Chunks of 2, 4, 8 and 8 plays (one a duplicate), and the fifth was being read when the source failed.
+    assert await store.scalar("SELECT count(*) FROM plays") == 2 + 4 + 8 + 8 - 1
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_live_plays_and_reads_during_an_import(store: Store) -> None:
+    plays = [make_play(1_700_000_000 + i * 600, artist=f"Artist {i % 9}", title=f"Track {i % 31}") for i in range(400)]
+    live = [make_play(1_800_000_000 + i * 600, artist="Live", title=f"Song {i}") for i in range(20)]
+    importing = asyncio.create_task(store.add_plays(plays, origin="import:test"))
+    written = []
+    for play in live:
+        written.append(await store.add_play(play))
+        assert (await store.query("plays_count", start=0, end=2**40))[0]["plays"] >= len(written)
+    assert await importing == 400
+    assert None not in written
+    assert await store.scalar("SELECT count(*) FROM plays") == 420
+    assert await store.scalar("SELECT plays FROM artists WHERE name = 'Live'") == 20
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_a_cancelled_import_stops_cleanly(store: Store) -> None:
+    reading = threading.Event()
+    release = threading.Event()
+
+    def plays() -> Iterator[Play]:
+        yield from awkward_plays()[:20]
+        reading.set()
+        release.wait(10)
+        yield from awkward_plays()[20:]
+
+    importing = asyncio.create_task(store.add_plays(plays(), origin="import:test"))
+    await asyncio.to_thread(reading.wait, 10)
+    importing.cancel()
+    await asyncio.sleep(0.05)
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await importing
+    # The chunks before the one being read are there, or the two before the one being folded when the cancel came
+    # (a fold that had not started yet does not start: its transaction is rolled back), and nothing half-done.
+    assert await store.scalar("SELECT count(*) FROM plays") in (6, 13)
+    await assert_consistent(store)
+    assert await store.add_play(make_play(1_900_000_000)) is not None
+
+
+# A process that dies (SIGKILL) halfway through folding its third chunk: two are committed, the third is not.
+_DIES = """
+import asyncio, os, signal, sys
+from custom_components.spinstack.store import Store, bulk, store as store_module
+from tests.store.test_bulk import CHUNK, ZONE, awkward_plays
+
+store_module._BULK_CHUNK = CHUNK
+fold = bulk.BulkWriter.fold
+folds = 0
+
+def dying_fold(writer):
+    global folds
+    folds += 1
+    if folds == 3:
+        writer._conn.execute(bulk.ROLLUP_STATEMENTS[0], writer._span)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return fold(writer)
+
+bulk.BulkWriter.fold = dying_fold
+
+async def main():
+    store = await Store.open(sys.argv[1], ZONE)
+    await store.add_plays(awkward_plays(), origin="import:test")
+
+asyncio.run(main())
+"""
+
+
+async def test_an_import_killed_midway_leaves_a_consistent_store(tmp_path: Path) -> None:
+    path = tmp_path / "spinstack.db"
+    died = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", _DIES, str(path)], cwd=REPO, capture_output=True, timeout=60
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr.decode()
+    store = await Store.open(path, ZONE)
+    try:
+        assert await store.scalar("SELECT count(*) FROM plays") == 2 + 4
+        await assert_consistent(store)
+        # Resumed, the import adds the rest: the store ends as an import never interrupted.
+        plays = awkward_plays()
+        assert await store.add_plays(plays, origin="import:test") == len(plays) - 1 - 6
+        await assert_consistent(store)
+        clean = await Store.open(tmp_path / "clean.db", ZONE)
+        try:
+            await clean.add_plays(plays, origin="import:test")
+            assert await rows(store, TABLES[4]) == await rows(clean, TABLES[4])
+        finally:
+            await clean.close()
+    finally:
+        await store.close()
