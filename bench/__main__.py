@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from . import store_bench
+from . import plugins_bench, store_bench
 
 
 def run() -> None:
@@ -22,6 +22,7 @@ def run() -> None:
             "sqlite": sqlite3.sqlite_version,
         },
         "store": store_bench.main(),
+        "plugins_backfill": plugins_bench.run(store_bench.log),
     }
     result["seconds"] = round(time.time() - started, 1)
     json.dump(result, sys.stdout, indent=2)

@@ -397,7 +397,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             _LOGGER.info("Plays are written again to %s", self.store.path)
             self._writer_error = None
         if row_id is not None:
-            data = {**play.to_json(), "id": row_id}
+            data = {**play.to_json(), "id": row_id, **await self._known_metadata(row_id)}
             self.hass.bus.async_fire(EVENT_SCROBBLE, data)
             for handler in list(self._play_handlers):
                 handler(data)
@@ -408,6 +408,19 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
                 _LOGGER.warning("Cannot list the track of play %s for the metadata plugins", row_id, exc_info=True)
         await self.async_refresh()
         return True
+
+    async def _known_metadata(self, row_id: int) -> dict[str, Any]:
+        """What the metadata plugins already found for the play's track (an earlier play of it), for the event."""
+        try:
+            rows = await self.store.query("play_metadata", id=row_id)
+        except sqlite3.Error:
+            return {}
+        if not rows:
+            return {}
+        known = {key: value for key, value in rows[0].items() if value is not None and key != "genres"}
+        if rows[0]["genres"]:
+            known["genres"] = sorted(rows[0]["genres"].split("|"))
+        return known
 
     @callback
     def async_add_play_handler(self, handler: Callable[[dict[str, Any]], None]) -> CALLBACK_TYPE:

@@ -77,8 +77,53 @@ async def test_a_played_track_is_enriched_in_the_background(
     agents = {record.user_agent for record in services.musicbrainz.requests}
     assert agents == {coordinator.enricher.context.user_agent}
     assert all(agent.startswith("SpinStack/") and "github.com/spinstack" in agent for agent in agents)
+    # The next play of this track carries what was found, in its scrobble event.
+    known = await coordinator._known_metadata(events[0].data["id"])
+    assert known["isrc"] == "GBDUW0000053"
+    assert known["genres"]
     health = coordinator.data.plugins
     assert (health["isrc"].state, health["musicbrainz"].state, health["discogs"].state) == ("ok", "ok", "disabled")
+
+
+async def test_with_the_services_gone_plays_count_and_enrichment_catches_up_later(
+    hass: HomeAssistant, household: Household, services: FakeServices
+) -> None:
+    living = household.by_name("Living Room")
+    events = async_capture_events(hass, EVENT_SCROBBLE)
+    entry = make_entry(household, "Living Room", threshold_percent=1, plugins={"isrc": {"enabled": True}})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    store = entry.runtime_data.store
+    await subscribed(coordinator)
+    for service in services:
+        await service.go_offline()
+    await living.play_queue([ONE_MORE_TIME])
+    await household.settle()
+    await wait_for(lambda: len(events) == 1, within=15)  # the play counts, services or not
+
+    async def state() -> dict[str, int]:
+        return (await enrichment.counts(store)).get("isrc", {})
+
+    for _ in range(100):
+        if (await state()).get("failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert (await state())["failed"] == 1
+    assert coordinator.enricher.health()["isrc"].state == "unavailable"
+
+    # Back online; an hour later (the retry's backoff has passed) the track is enriched.
+    for service in services:
+        await service.come_online()
+    later = coordinator.enricher._now() + 3600
+    coordinator.enricher._now = lambda: later
+    coordinator.enricher.wake()
+    for _ in range(100):
+        if (await state()).get("found"):
+            break
+        await asyncio.sleep(0.1)
+    assert (await state())["found"] == 1
+    assert await store.rows("SELECT isrc FROM tracks") == [("GBDUW0000053",)]
+    assert coordinator.enricher.health()["isrc"].state == "ok"
 
 
 async def test_plugin_options_reload_that_plugin_alone_and_lose_no_play(

@@ -15,6 +15,7 @@ PARAMS: dict[str, dict[str, object]] = {
     "heard_between": {"start": 0, "end": 1},
     "top_tracks": {"start": 0, "end": 1, "limit": 10},
     "top_artists": {"start": 0, "end": 1, "limit": 10},
+    "play_metadata": {"id": 1},
     "top_artists_years": {"first_year": 2025, "last_year": 2026, "limit": 10},
     "top_artists_all_time": {"limit": 10},
     "top_albums_all_time": {"limit": 10},

@@ -32,6 +32,12 @@ QUERIES: Final[dict[str, str]] = {
         SELECT {_PLAY_COLUMNS} FROM plays p {_PLAY_JOINS}
         WHERE p.started_at = (SELECT max(started_at) FROM plays) ORDER BY p.id DESC LIMIT 1
     """,
+    # What metadata plugins already know of a play's track (the scrobble event carries it).
+    "play_metadata": """
+        SELECT t.isrc, t.mbid, t.deezer_id, t.share_link,
+               (SELECT group_concat(genre, '|') FROM artist_genres WHERE artist_id = t.artist_id) AS genres
+        FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id = :id
+    """,
     "heard_between": """
         SELECT coalesce(sum(heard), 0) AS heard FROM plays WHERE started_at >= :start AND started_at < :end
     """,
@@ -91,11 +97,11 @@ QUERIES: Final[dict[str, str]] = {
         FROM plays p JOIN contexts c ON c.id = p.context_id
         WHERE p.track_id = :track_id ORDER BY p.started_at DESC LIMIT :limit
     """,
-    # Plays per local day (local day numbers in [first_day, end_day)) from the daily roll-up, and the
+    # Plays per local day (local day numbers in [first_day, end_day)) from the daily totals, and the
     # hour-by-weekday heatmap of whole local years (how: hour of the week, Monday 00h = 0) from the yearly one.
     "plays_per_day": """
-        SELECT lday AS day, sum(plays) AS plays, sum(heard) AS heard FROM r_day
-        WHERE lday >= :first_day AND lday < :end_day GROUP BY lday ORDER BY lday
+        SELECT lday AS day, plays, heard FROM r_day_total
+        WHERE lday >= :first_day AND lday < :end_day ORDER BY lday
     """,
     "heatmap": """
         SELECT how / 24 AS weekday, how % 24 AS hour, sum(plays) AS plays, sum(heard) AS heard
