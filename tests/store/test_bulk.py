@@ -20,7 +20,7 @@ import pytest
 from custom_components.spinstack.engine import Play
 from custom_components.spinstack.store import LocalClock, Store, bulk, schema, store as store_module
 from custom_components.spinstack.store.bulk import Preparer
-from custom_components.spinstack.store.schema import ROLLUP_STATEMENTS
+from custom_components.spinstack.store.schema import fold_plays
 
 from .conftest import ZONE, make_play
 
@@ -117,8 +117,7 @@ def recomputed_rollups(path: Path) -> dict[str, list[tuple[object, ...]]]:
         conn.execute("UPDATE tracks SET plays = 0, heard = 0, first_played = NULL")
         conn.execute("UPDATE albums SET plays = 0, heard = 0")
         last = conn.execute("SELECT coalesce(max(id), 0) FROM plays").fetchone()[0]
-        for statement in ROLLUP_STATEMENTS:
-            conn.execute(statement, (0, last))
+        fold_plays(conn, 0, last)
         return {sql: conn.execute(sql).fetchall() for sql in ROLLUPS}
     finally:
         source.close()
@@ -282,7 +281,7 @@ async def test_a_cancelled_import_stops_cleanly(store: Store) -> None:
 # A process that dies (SIGKILL) halfway through folding its third chunk: two are committed, the third is not.
 _DIES = """
 import asyncio, os, signal, sys
-from custom_components.spinstack.store import Store, bulk, store as store_module
+from custom_components.spinstack.store import Store, bulk, schema as bulk_schema, store as store_module
 from tests.store.test_bulk import CHUNK, ZONE, awkward_plays
 
 store_module._BULK_CHUNK = CHUNK
@@ -293,7 +292,8 @@ def dying_fold(writer):
     global folds
     folds += 1
     if folds == 3:
-        writer._conn.execute(bulk.ROLLUP_STATEMENTS[0], writer._span)
+        for statement, ranged in bulk_schema.ROLLUP_STATEMENTS[:3]:  # a fold half done
+            writer._conn.execute(statement, writer._span if ranged else ())
         os.kill(os.getpid(), signal.SIGKILL)
     return fold(writer)
 

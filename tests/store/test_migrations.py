@@ -67,8 +67,7 @@ def _write_version(path: Path, version: int, reference: Path) -> None:
             "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id"
         )
         last = conn.execute("SELECT max(id) FROM plays").fetchone()[0]
-        for statement in schema.ROLLUP_STATEMENTS:
-            conn.execute(statement, (0, last))
+        schema.fold_plays(conn, 0, last)
     conn.close()
 
 

@@ -9,7 +9,7 @@ The event loop only awaits. Each chunk of plays goes through two steps, each run
 - ``BulkWriter``, on a stdlib ``sqlite3`` connection beside the store's aiosqlite one (WAL lets that one read
   meanwhile): ``insert`` opens the transaction, stores the chunk's new names and inserts its plays with
   ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
-  import or an earlier one); ``fold`` adds the plays it inserted to the roll-ups with ``schema.ROLLUP_STATEMENTS``
+  import or an earlier one); ``fold`` adds the plays it inserted to the roll-ups with ``schema.fold_plays``
   over their id range and commits.
 
 Nothing is deferred past a commit: an interrupted import leaves a consistent store holding every chunk committed,
@@ -39,7 +39,7 @@ from typing import Any
 
 from ..engine.model import Play
 from .clock import LocalClock
-from .schema import ROLLUP_STATEMENTS
+from .schema import fold_plays
 
 _HOUR = 3600
 # The bulk connection's page cache (KiB): the plays table, its indexes and the counters stay in memory through an
@@ -414,8 +414,7 @@ class BulkWriter:
             conn = self._conn
             try:
                 if after > before:
-                    for statement in ROLLUP_STATEMENTS:
-                        conn.execute(statement, (before, after))
+                    fold_plays(conn, before, after)
                 conn.execute("COMMIT")
             except BaseException:
                 self._abort()

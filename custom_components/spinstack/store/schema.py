@@ -211,20 +211,49 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("r_ctx_album", ("context_id", "album_id")),
 )
 
-# The all-time counters on each track, album and artist, for the plays with id in (?1, ?2].
-_COUNTER_STATEMENTS: tuple[str, ...] = (
+# Fold the plays with id in (?1, ?2] into every roll-up and counter, set-based: the bulk path and the tests. The
+# chunk's plays, with every column a roll-up is keyed on, are computed once into a temporary table (each roll-up
+# joining the plays with tracks again cost 3.2 s per 100,000 plays at a million, against 1.8 s this way); then each
+# roll-up and counter sums from it. Single writes add the same sums from Python (Store._fold); tests check that both
+# give the same tables. Each statement comes with whether it takes the range (?1, ?2) as parameters.
+_FOLD_SOURCE = """
+    CREATE TEMP TABLE fold_source AS
+    SELECT *, month / 100 AS year FROM (
+        SELECT p.lhour / 24 AS lday, CAST(strftime('%Y%m', p.lhour * 3600, 'unixepoch') AS INTEGER) AS month,
+               ((p.lhour / 24 + 3) % 7) * 24 + p.lhour % 24 AS how, p.context_id, t.artist_id, p.track_id,
+               p.album_id, p.heard, p.started_at, p.lhour
+        FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2
+    )
+"""
+
+
+def _fold_rollup(rollup: Rollup) -> str:
+    keys = ", ".join(rollup.keys)
+    where = " WHERE album_id IS NOT NULL" if "album_id" in rollup.keys else ""
+    return (
+        f"INSERT INTO {rollup.table} ({keys}, plays, heard) "  # noqa: S608 - fixed names
+        f"SELECT {keys}, count(*), sum(heard) FROM temp.fold_source{where} GROUP BY {keys} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
+    )
+
+
+_FOLD_COUNTERS: tuple[str, ...] = (
     """
     UPDATE tracks SET
         plays = tracks.plays + c.n,
         heard = tracks.heard + c.h,
         first_played = min(coalesce(tracks.first_played, c.f), c.f)
-    FROM (SELECT track_id, count(*) AS n, sum(heard) AS h, min(started_at) AS f FROM plays
-          WHERE id > ?1 AND id <= ?2 GROUP BY track_id) AS c
+    FROM (SELECT track_id, count(*) AS n, sum(heard) AS h, min(started_at) AS f FROM temp.fold_source
+          GROUP BY track_id) AS c
     WHERE tracks.id = c.track_id
     """,
-    _V2_ROLLUPS[3],
-    # first_lday: the local day of the first play (the one with the smallest started_at: SQLite takes the bare
-    # column p.lhour from the row that gives min()). Right-hand sides see the row before the update.
+    """
+    UPDATE albums SET plays = albums.plays + c.n, heard = albums.heard + c.h
+    FROM (SELECT album_id, count(*) AS n, sum(heard) AS h FROM temp.fold_source
+          WHERE album_id IS NOT NULL GROUP BY album_id) AS c
+    WHERE albums.id = c.album_id
+    """,
+    # first_lday: the local day of the first play (SQLite takes the bare column lhour from the row giving min()).
     """
     UPDATE artists SET
         plays = artists.plays + c.n,
@@ -232,15 +261,26 @@ _COUNTER_STATEMENTS: tuple[str, ...] = (
         first_lday = CASE WHEN artists.first_played IS NULL OR c.f < artists.first_played THEN c.fl
                           ELSE artists.first_lday END,
         first_played = min(coalesce(artists.first_played, c.f), c.f)
-    FROM (SELECT t.artist_id, count(*) AS n, sum(p.heard) AS h, min(p.started_at) AS f, p.lhour / 24 AS fl
-          FROM plays p JOIN tracks t ON t.id = p.track_id WHERE p.id > ?1 AND p.id <= ?2 GROUP BY t.artist_id) AS c
+    FROM (SELECT artist_id, count(*) AS n, sum(heard) AS h, min(started_at) AS f, lhour / 24 AS fl
+          FROM temp.fold_source GROUP BY artist_id) AS c
     WHERE artists.id = c.artist_id
     """,
 )
 
-# Fold the plays with id in (?1, ?2] into every roll-up and counter: the migrations' backfill and the bulk path.
-# Single writes add the same sums from Python (Store._fold); a test checks that both give the same roll-ups.
-ROLLUP_STATEMENTS: tuple[str, ...] = tuple(rollup.backfill() for rollup in ROLLUPS) + _COUNTER_STATEMENTS
+ROLLUP_STATEMENTS: tuple[tuple[str, bool], ...] = (
+    ("DROP TABLE IF EXISTS temp.fold_source", False),
+    (_FOLD_SOURCE, True),
+    *((_fold_rollup(rollup), False) for rollup in ROLLUPS),
+    *((statement, False) for statement in _FOLD_COUNTERS),
+    ("DROP TABLE temp.fold_source", False),
+)
+
+
+def fold_plays(conn: sqlite3.Connection, after_id: int, last_id: int) -> None:
+    """Add the plays with id in (after_id, last_id] to every roll-up and counter (inside the caller's transaction)."""
+    for statement, ranged in ROLLUP_STATEMENTS:
+        conn.execute(statement, (after_id, last_id) if ranged else ())
+
 
 _V3 = """
 DROP TABLE r_hour;
