@@ -26,6 +26,7 @@ the same ids, stored names, durations and search entries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import contextlib
 from dataclasses import dataclass, field
 import functools
 import itertools
@@ -396,7 +397,11 @@ class BulkWriter:
         return cls(conn, origin)
 
     def close(self) -> None:
+        """Copy what the import wrote back into the database file (not to leave it to a live play's commit, on the
+        store's connection), then close."""
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._conn.close()
 
     def insert(self, chunk: Prepared) -> None:
