@@ -412,11 +412,7 @@ class BulkWriter:
             try:
                 self._store_names(chunk)
                 before = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
-                values = chunk.values
-                values[0::_PLAY_COLUMNS] = list(map(self._tracks.__getitem__, chunk.tracks))
-                values[2::_PLAY_COLUMNS] = list(map(self._albums.__getitem__, chunk.albums))
-                values[3::_PLAY_COLUMNS] = list(map(self._contexts.__getitem__, chunk.contexts))
-                inserted = self._insert_plays(values)
+                inserted = self._insert_plays(chunk)
                 after = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
                 # The roll-ups fold the ids in (before, after]: exactly this chunk's plays, as the transaction holds
                 # the write lock and a new row's id is the last one plus one.
@@ -426,15 +422,19 @@ class BulkWriter:
                 self._abort()
                 raise
 
-    def _insert_plays(self, values: list[int | None]) -> int:
-        """Insert plays given as one flat list of their columns, many rows per statement (far cheaper than a
-        statement per row); returns how many were inserted."""
+    def _insert_plays(self, chunk: Prepared) -> int:
+        """Insert the chunk's plays, many rows per statement (far cheaper than a statement per row), their import
+        numbers replaced with ids; returns how many were inserted."""
         conn = self._conn
-        step = self._rows_per_statement * _PLAY_COLUMNS
+        tracks, albums, contexts = self._tracks, self._albums, self._contexts
         inserted = 0
-        for start in range(0, len(values), step):
-            part = values[start : start + step]
-            inserted += conn.execute(_insert_plays_sql(len(part) // _PLAY_COLUMNS), part).rowcount
+        for start in range(0, len(chunk.tracks), self._rows_per_statement):
+            end = min(start + self._rows_per_statement, len(chunk.tracks))
+            values = chunk.values[_PLAY_COLUMNS * start : _PLAY_COLUMNS * end]
+            values[0::_PLAY_COLUMNS] = list(map(tracks.__getitem__, chunk.tracks[start:end]))
+            values[2::_PLAY_COLUMNS] = list(map(albums.__getitem__, chunk.albums[start:end]))
+            values[3::_PLAY_COLUMNS] = list(map(contexts.__getitem__, chunk.contexts[start:end]))
+            inserted += conn.execute(_insert_plays_sql(end - start), values).rowcount
         return inserted
 
     def fold(self) -> int:
