@@ -278,7 +278,7 @@ class Preparer:
         numbers = self._artists
         new_artists = [name for name in dict.fromkeys(met) if name is not None and name not in numbers]
         for name in new_artists:
-            numbers[name]  # numbers it
+            numbers[name]  # gives it the next number
         numbers.take_new()
         new.artists += new_artists
         new.artist_keys += map(name_key, new_artists)
