@@ -21,6 +21,7 @@ from .history import generate
 
 ZONE = "Europe/Paris"
 ROUNDS = 25
+TICK = 0.01
 
 
 def log(message: str) -> None:
@@ -81,6 +82,16 @@ async def _timed(run: Callable[[], Awaitable[Any]], rounds: int) -> tuple[list[f
     return samples, result
 
 
+async def _loop_lags(stop: asyncio.Event) -> list[float]:
+    """How late a 10 ms timer fires, again and again until ``stop``: how long the event loop is kept waiting."""
+    lags = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(TICK)
+        lags.append(time.perf_counter() - started - TICK)
+    return lags
+
+
 async def bench(plays: int, folder: Path) -> dict[str, Any]:
     path = folder / "spinstack.db"
     end = float(int(time.time() // 3600) * 3600)
@@ -91,9 +102,14 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
         # import makes it.
         history = list(generate(plays, end=end))
         log(f"inserting {plays:,} plays")
+        # The event loop's own latency meanwhile: the import runs in worker threads and must not keep it waiting.
+        stop = asyncio.Event()
+        ticking = asyncio.create_task(_loop_lags(stop))
         started = time.perf_counter()
         inserted = await store.add_plays(history, origin="bench")
         bulk_seconds = time.perf_counter() - started
+        stop.set()
+        lags = sorted(await ticking)
         del history
         log(f"  {inserted:,} plays in {bulk_seconds:.1f} s ({inserted / bulk_seconds:,.0f} plays/s)")
 
@@ -140,6 +156,11 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
     return {
         "plays": total,
         "bulk_insert_per_s": round(inserted / bulk_seconds),
+        "bulk_insert_loop_lag_ms": {
+            "median": round(statistics.median(lags) * 1000, 3),
+            "p99": round(lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))] * 1000, 3),
+            "max": round(lags[-1] * 1000, 3),
+        },
         "record_play_ms": record,
         "open_ms": _ms(opens)["median"],
         "db_bytes": db_bytes,

@@ -1,4 +1,5 @@
-"""SpinStack's play store: one SQLite file, WAL, reached through aiosqlite so the event loop never blocks."""
+"""SpinStack's play store: one SQLite file, WAL, reached through aiosqlite so the event loop never blocks (imports
+through a connection of their own in worker threads: bulk.py)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def _prepare_file(path: Path) -> tuple[int, int]:
 
 
 class Store:
-    """Plays in and out. One writer connection; every write is one transaction."""
+    """Plays in and out. Every write is one transaction, one at a time (the store's lock): live plays on the aiosqlite
+    connection, imports on their own (bulk.py), both reading meanwhile through WAL."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path, clock: LocalClock, migrated_from: int) -> None:
         self._conn = conn
