@@ -160,6 +160,16 @@ class _Contexts(dict[Context, int]):
         return number
 
 
+def _pair_numbers(pairs: _Numbers, owners: list[int], names: _Numbers, titles: list[str]) -> list[int]:
+    """The numbers of (owner, title) pairs, each keyed as one int (owner number << 32 | title number), in C loops."""
+    return list(
+        map(
+            pairs.__getitem__,
+            map(or_, map(lshift, owners, itertools.repeat(32)), map(names.__getitem__, titles), strict=True),
+        )
+    )
+
+
 def _let_others_run() -> None:
     """Give the GIL away for a moment, between two steps of a chunk's preparation.
 
@@ -284,17 +294,7 @@ class Preparer:
         new.artist_keys += map(name_key, new_artists)
 
         artist_numbers = list(map(numbers.__getitem__, artists))
-        tracks = list(
-            map(
-                self._tracks.__getitem__,
-                map(
-                    or_,
-                    map(lshift, artist_numbers, itertools.repeat(32)),
-                    map(self._titles.__getitem__, titles),
-                    strict=True,
-                ),
-            )
-        )
+        tracks = _pair_numbers(self._tracks, artist_numbers, self._titles, titles)
         self._titles.take_new()
         first = 0
         for number in self._tracks.take_new():
@@ -305,17 +305,7 @@ class Preparer:
             new.track_keys.append(name_key(titles[first]))
             new.track_durations.append(round(plays[first].duration) or None)
         owner_numbers = artist_numbers if owners is artists else list(map(numbers.__getitem__, owners))
-        album_numbers = list(
-            map(
-                self._albums.__getitem__,
-                map(
-                    or_,
-                    map(lshift, owner_numbers, itertools.repeat(32)),
-                    map(self._album_titles.__getitem__, albums),
-                    strict=True,
-                ),
-            )
-        )
+        album_numbers = _pair_numbers(self._albums, owner_numbers, self._album_titles, albums)
         self._album_titles.take_new()
         first = 0
         for number in self._albums.take_new():

@@ -4,7 +4,8 @@ through a connection of their own in worker threads: bulk.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 import json
@@ -141,37 +142,30 @@ class Store:
     ) -> int | None:
         """Write one play; returns its row id, or None when it was already there (same track, same start within
         ``tolerance`` seconds)."""
-        async with self._lock:
-            conn = self._conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                track_id, album_id = await self._resolve(play)
-                context_id = await self._context_id(play, origin)
-                started = round(play.started_at)
-                async with conn.execute(
-                    "SELECT 1 FROM plays WHERE track_id = ? AND started_at BETWEEN ? AND ? LIMIT 1",
-                    (track_id, started - tolerance, started + tolerance),
-                ) as cursor:
-                    duplicate = await cursor.fetchone() is not None
-                row_id: int | None = None
-                if not duplicate:
-                    artist_id = await self.scalar("SELECT artist_id FROM tracks WHERE id = ?", (track_id,))
-                    row = _Row(
-                        started,
-                        track_id,
-                        album_id,
-                        context_id,
-                        round(play.heard),
-                        self.clock.lhour(play.started_at),
-                        int(artist_id),
-                    )
-                    if await self._write_rows([row]) == 1:
-                        row_id = int(await self.scalar("SELECT last_insert_rowid()"))
-                await conn.execute("COMMIT")
-            except BaseException:
-                await self._rollback()
-                raise
-            return row_id
+        row_id: int | None = None
+        async with self._transaction() as conn:
+            track_id, album_id = await self._resolve(play)
+            context_id = await self._context_id(play, origin)
+            started = round(play.started_at)
+            async with conn.execute(
+                "SELECT 1 FROM plays WHERE track_id = ? AND started_at BETWEEN ? AND ? LIMIT 1",
+                (track_id, started - tolerance, started + tolerance),
+            ) as cursor:
+                duplicate = await cursor.fetchone() is not None
+            if not duplicate:
+                artist_id = await self.scalar("SELECT artist_id FROM tracks WHERE id = ?", (track_id,))
+                row = _Row(
+                    started,
+                    track_id,
+                    album_id,
+                    context_id,
+                    round(play.heard),
+                    self.clock.lhour(play.started_at),
+                    int(artist_id),
+                )
+                if await self._write_rows([row]) == 1:
+                    row_id = int(await self.scalar("SELECT last_insert_rowid()"))
+        return row_id
 
     async def add_plays(self, plays: Iterable[Play], origin: str) -> int:
         """Write many plays (imports, the benchmark) in transactions of up to 100,000; returns how many were new.
@@ -209,13 +203,13 @@ class Store:
         conn = self._conn
         # In index order: the unique index takes them faster.
         rows.sort(key=lambda row: (row.track_id, row.started_at))
-        before = int(await self.scalar("SELECT total_changes()"))
+        before = await self._total_changes()
         await conn.executemany(
             "INSERT OR IGNORE INTO plays (started_at, track_id, album_id, context_id, heard, lhour) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [row[:6] for row in rows],
         )
-        written = int(await self.scalar("SELECT total_changes()")) - before
+        written = await self._total_changes() - before
         if written != len(rows):
             # Cannot happen under the store's lock; if it does, the roll-ups must not count what was not written.
             raise RuntimeError(f"wrote {written} of {len(rows)} new plays; the transaction is rolled back")
@@ -408,34 +402,34 @@ class Store:
         """One write statement for each of ``rows``, in one transaction; returns how many rows changed."""
         if not rows:
             return 0
-        async with self._lock:
-            conn = self._conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                before = int(await self.scalar("SELECT total_changes()"))
-                await conn.executemany(sql, rows)
-                changed = int(await self.scalar("SELECT total_changes()")) - before
-                await conn.execute("COMMIT")
-            except BaseException:
-                await self._rollback()
-                raise
-            return changed
+        async with self._transaction() as conn:
+            before = await self._total_changes()
+            await conn.executemany(sql, rows)
+            return await self._total_changes() - before
 
     async def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> int:
         """Write statements in one transaction (all or none); returns how many rows they changed."""
+        async with self._transaction() as conn:
+            before = await self._total_changes()
+            for sql, params in statements:
+                await conn.execute(sql, params)
+            return await self._total_changes() - before
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction under the store's lock: committed when the block ends, rolled back if it raises."""
         async with self._lock:
             conn = self._conn
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                before = int(await self.scalar("SELECT total_changes()"))
-                for sql, params in statements:
-                    await conn.execute(sql, params)
-                changed = int(await self.scalar("SELECT total_changes()")) - before
+                yield conn
                 await conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
-            return changed
+
+    async def _total_changes(self) -> int:
+        return int(await self.scalar("SELECT total_changes()"))
 
     async def set_state(self, key: str, value: Any) -> None:
         """Save a JSON value."""
