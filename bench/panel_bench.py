@@ -16,7 +16,6 @@ import statistics
 import sys
 from typing import Any
 
-import aiohttp
 from playwright.async_api import async_playwright
 
 from scripts.demo import Demo, browser_login_script, free_port, prepare_config
@@ -43,15 +42,7 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
     samples: list[float] = []
     phases: dict[str, list[float]] = {}
     try:
-        await demo.start_process(
-            "emulator", "-m", "emulator", "--scenario", "idle", "--speakers", "2", "--first-ip", first_speaker
-        )
-        await demo.start_process("homeassistant", "-m", "homeassistant", "--config", str(config), "--skip-pip")
-        async with aiohttp.ClientSession() as session:
-            await demo.wait_for_home_assistant(session)
-            await demo.log_in(session)
-            await demo.keep_http_config(session)
-            await demo.add_spinstack(session)
+        await demo.start_idle(config)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM,

@@ -215,6 +215,30 @@ class Demo:
             result: dict[str, Any] = await ws.receive_json()
             return result
 
+    async def start_idle(self, config: Path) -> None:
+        """Two idle emulated speakers and Home Assistant over ``config``, logged in, with SpinStack added through its
+        config flow: what the browser tests and the panel's benchmark open (idle: no play is added meanwhile)."""
+        await self.start_process(
+            "emulator", "-m", "emulator", "--scenario", "idle", "--speakers", "2", "--first-ip", self.first_speaker
+        )
+        await self.start_process("homeassistant", "-m", "homeassistant", "--config", str(config), "--skip-pip")
+        async with aiohttp.ClientSession() as session:
+            await self.wait_for_home_assistant(session)
+            await self.log_in(session)
+            await self.keep_http_config(session)
+            await self.check_frontend_can_load(session)
+            await self.add_spinstack(session)
+
+    async def check_frontend_can_load(self, session: aiohttp.ClientSession) -> None:
+        """Home Assistant's frontend waits for the service descriptions; without them it shows "Loading..." forever."""
+        async with session.get(f"{self.url}/api/services", headers=self.auth) as response:
+            if response.status != 200:
+                raise RuntimeError(
+                    f"Home Assistant cannot describe its services ({response.status}), so its frontend would never"
+                    " load: it imports every base component (ai_task, assist_satellite, camera, ...) for that, and one"
+                    f" of their requirements is missing from the environment; see {self.logs / 'homeassistant.log'}"
+                )
+
     async def keep_http_config(self, session: aiohttp.ClientSession) -> None:
         """Keep configuration.yaml's http settings: Home Assistant imports them as a trial that it reverts (to port
         8123 on every address) five minutes later, and asks in a dialog, unless they are confirmed."""

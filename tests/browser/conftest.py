@@ -18,7 +18,6 @@ from pathlib import Path
 import time
 from typing import Any
 
-import aiohttp
 from playwright.async_api import Browser, async_playwright
 import pytest
 import pytest_asyncio
@@ -69,17 +68,6 @@ async def seed(path: Path, now: float) -> Store:
     return store
 
 
-async def frontend_can_load(demo: Demo, session: aiohttp.ClientSession) -> None:
-    """Home Assistant's frontend waits for the service descriptions; without them it shows "Loading..." forever."""
-    async with session.get(f"{demo.url}/api/services", headers=demo.auth) as response:
-        if response.status != 200:
-            pytest.fail(
-                f"Home Assistant cannot describe its services ({response.status}), so its frontend would never load:"
-                " it imports every base component (ai_task, assist_satellite, camera, ...) for that, and one of their"
-                f" requirements is missing from the environment; see {ARTIFACTS / 'homeassistant.log'}"
-            )
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     """Home Assistant on a free port with SpinStack added by its config flow over a seeded store; always stopped."""
@@ -93,16 +81,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     # rate 1: real time, so SpinStack keeps its usual thresholds; idle speakers play nothing that would add plays.
     demo = Demo(rate=1.0, port=port, first_speaker=FIRST_SPEAKER, logs=ARTIFACTS)
     try:
-        await demo.start_process(
-            "emulator", "-m", "emulator", "--scenario", "idle", "--speakers", "2", "--first-ip", FIRST_SPEAKER
-        )
-        await demo.start_process("homeassistant", "-m", "homeassistant", "--config", str(config), "--skip-pip")
-        async with aiohttp.ClientSession() as session:
-            await demo.wait_for_home_assistant(session)
-            await demo.log_in(session)
-            await demo.keep_http_config(session)
-            await frontend_can_load(demo, session)
-            await demo.add_spinstack(session)
+        await demo.start_idle(config)
         yield Server(demo.url, demo.tokens, store)
     finally:
         await demo.stop()
