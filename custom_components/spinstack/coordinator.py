@@ -247,15 +247,10 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         for uid, listener in self.listeners.items():
             issue_id = f"events_stopped_{uid}"
             if listener.health.state in (ListenerState.POLLING, ListenerState.OFFLINE):
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
+                self._raise_issue(
                     issue_id,
-                    is_fixable=False,
-                    is_persistent=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="events_stopped",
-                    translation_placeholders={
+                    "events_stopped",
+                    {
                         "room": listener.state.room or uid,
                         "state": str(listener.health.state),
                         "error": listener.health.last_error or "",
@@ -272,20 +267,24 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         for name, health in self.enricher.health().items():
             issue_id = f"plugin_misconfigured_{name}"
             if health.state == "misconfigured":
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    is_persistent=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="plugin_misconfigured",
-                    translation_placeholders={"plugin": name, "error": health.error or ""},
-                )
+                self._raise_issue(issue_id, "plugin_misconfigured", {"plugin": name, "error": health.error or ""})
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         if self.data is not None:
             self.async_set_updated_data(self._with_speakers(self.data))
+
+    def _raise_issue(self, issue_id: str, translation_key: str, placeholders: dict[str, str]) -> None:
+        """A repair issue of SpinStack's: a warning that clears itself once the cause is gone (nothing to fix)."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
 
     async def _run_blocking[T](self, func: Callable[[], T]) -> T:
         return await self.hass.async_add_executor_job(func)
