@@ -186,7 +186,7 @@ def test_local_hours_of_a_zone_whose_changes_fall_inside_a_utc_hour() -> None:
     change = datetime(2026, 10, 4, 2, tzinfo=ZoneInfo("Australia/Lord_Howe")).timestamp()
     starts = [change + offset for offset in range(-7200, 7200, 301)] + [1_700_000_000.5]
     plays = [make_play(start, title=f"T{index}") for index, start in enumerate(starts)]
-    chunk = Preparer(iter(plays), clock, 10_000).prepare()
+    chunk = Preparer(((play, "import:test") for play in plays), clock, 10_000).prepare()
     assert chunk is not None
     lhours = [hour for hour in chunk.values[5::6] if hour is not None]
     assert sorted(lhours) == sorted(clock.lhour(start) for start in starts)
@@ -329,3 +329,49 @@ async def test_an_import_killed_midway_leaves_a_consistent_store(tmp_path: Path)
             await clean.close()
     finally:
         await store.close()
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_imports_skip_plays_stored_within_the_tolerance_from_any_source(store: Store) -> None:
+    base = ts(2026, 3, 27, 20)
+    assert await store.add_play(make_play(base)) is not None
+    imported = [
+        # The live play, as another source recorded it 20 s off: the same listen.
+        (make_play(base + 20, speaker="", room=None), "lastfm"),
+        # The same track 10 minutes later: another listen.
+        (make_play(base + 600, speaker="", room=None), "lastfm"),
+        # The same listen from a second source, in the same import (and chunk): skipped too.
+        (make_play(base + 610, speaker="", room=None), "spotify"),
+        # A listen of another track at the same time: kept.
+        (make_play(base + 20, title="Aerodynamic", speaker="", room=None), "lastfm"),
+    ]
+    commits: list[tuple[int, int]] = []
+
+    async def on_commit(read: int, inserted: int) -> None:
+        commits.append((read, inserted))
+
+    assert await store.import_plays(imported, tolerance=30, on_commit=on_commit) == 2
+    assert commits[-1] == (4, 2)
+    rows = await store.rows(
+        "SELECT p.started_at, t.title, c.origin FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "JOIN contexts c ON c.id = p.context_id ORDER BY p.started_at, t.title"
+    )
+    assert rows == [
+        (round(base), "One More Time", "live"),
+        (round(base + 20), "Aerodynamic", "lastfm"),
+        (round(base + 600), "One More Time", "lastfm"),
+    ]
+    # Imported again, in other chunks: nothing new.
+    assert await store.import_plays(imported, tolerance=30) == 0
+    assert await store.scalar("SELECT sum(plays) FROM tracks") == 3
+
+
+async def test_each_import_row_keeps_its_own_origin(store: Store) -> None:
+    base = ts(2026, 3, 27, 20)
+    pairs = [(make_play(base + 600 * index, title=f"T{index}"), origin) for index, origin in enumerate("abab")]
+    assert await store.import_plays(pairs) == 4
+    sql = "SELECT origin, count(*) FROM contexts JOIN plays ON context_id = contexts.id GROUP BY 1"
+    assert await store.rows(sql) == [
+        ("a", 2),
+        ("b", 2),
+    ]

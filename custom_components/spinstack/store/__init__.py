@@ -3,7 +3,7 @@
 Knows the engine's types and aiosqlite; knows nothing of Home Assistant.
 """
 
-from . import enrichment
+from . import enrichment, outbox
 from .bulk import name_key
 from .clock import LocalClock
 from .queries import QUERIES, search_expression
@@ -20,5 +20,6 @@ __all__ = [
     "StoreInfo",
     "enrichment",
     "name_key",
+    "outbox",
     "search_expression",
 ]

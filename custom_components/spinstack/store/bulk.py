@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import functools
 import itertools
 import json
-from operator import add, attrgetter, floordiv, lshift, mod, mul, or_
+from operator import add, attrgetter, floordiv, itemgetter, lshift, mod, mul, or_
 from pathlib import Path
 import sqlite3
 import threading
@@ -59,9 +59,31 @@ _ROWS_PER_STATEMENT = 4096
 
 
 @functools.lru_cache(maxsize=8)
-def _insert_plays_sql(rows: int) -> str:
+def _insert_plays_sql(rows: int, table: str = "plays") -> str:
     placeholders = ",".join(itertools.repeat("(?,?,?,?,?,?)", rows))
-    return f"INSERT OR IGNORE INTO plays ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - placeholders
+    return f"INSERT OR IGNORE INTO {table} ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - fixed names
+
+
+# Imports that match plays already stored within a tolerance (a play of the same track starting within that many
+# seconds is the same listen, whatever source recorded it): the chunk goes to a temporary table first, then into
+# plays, but for the rows that match a stored play or an earlier row of the chunk. Both look-ups are index searches.
+_INCOMING = "bulk_incoming"
+_CREATE_INCOMING = (
+    (
+        f"CREATE TEMP TABLE IF NOT EXISTS {_INCOMING} (track_id INTEGER, started_at INTEGER, album_id INTEGER, "
+        "context_id INTEGER, heard INTEGER, lhour INTEGER)"
+    ),
+    f"CREATE INDEX IF NOT EXISTS temp.{_INCOMING}_by_track ON {_INCOMING} (track_id, started_at)",
+)
+_INSERT_NEW_PLAYS = f"""
+    INSERT INTO plays ({_PLAY_COLUMN_NAMES})
+    SELECT {_PLAY_COLUMN_NAMES} FROM {_INCOMING} AS i
+    WHERE NOT EXISTS (SELECT 1 FROM plays AS p WHERE p.track_id = i.track_id
+                      AND p.started_at BETWEEN i.started_at - ?1 AND i.started_at + ?1)
+      AND NOT EXISTS (SELECT 1 FROM {_INCOMING} AS j WHERE j.track_id = i.track_id
+                      AND j.started_at BETWEEN i.started_at - ?1 AND i.started_at + ?1 AND j.rowid < i.rowid)
+    ORDER BY i.rowid
+"""  # noqa: S608 - fixed names
 
 
 _MAX_PLAY_ID = "SELECT coalesce(max(id), 0) FROM plays"
@@ -72,9 +94,14 @@ _title = attrgetter("title")
 _album = attrgetter("album")
 _album_artist = attrgetter("album_artist")
 _heard = attrgetter("heard")
-_context = attrgetter("service", "kind", "speaker", "room")
+_play_of = itemgetter(0)
+_origin_of = itemgetter(1)
 
-type Context = tuple[str, str, str, str | None]
+type Context = tuple[str, str, str, str | None, str]
+
+
+def _context(play: Play, origin: str) -> Context:
+    return (play.service, play.kind, play.speaker, play.room, origin)
 
 
 def name_key(name: str) -> str:
@@ -187,7 +214,7 @@ class Preparer:
     Python loop runs only over the names new to the import.
     """
 
-    def __init__(self, plays: Iterator[Play], clock: LocalClock, size: int) -> None:
+    def __init__(self, plays: Iterator[tuple[Play, str]], clock: LocalClock, size: int) -> None:
         self._plays = plays
         self._clock = clock
         # The first chunks are smaller: the writer starts sooner, and each chunk is prepared while the one before,
@@ -217,13 +244,17 @@ class Preparer:
             return self._prepare()
 
     def _prepare(self) -> Prepared | None:
-        batch = list(itertools.islice(self._plays, next(self._sizes)))
-        if not batch:
+        pairs = list(itertools.islice(self._plays, next(self._sizes)))
+        if not pairs:
             return None
+        batch = list(map(_play_of, pairs))
+        origins = list(map(_origin_of, pairs))
+        del pairs
         new = NewNames()
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
         for start in range(0, len(batch), _PIECE):
-            for column, part in zip(columns, self._columns(batch[start : start + _PIECE], new), strict=True):
+            part_columns = self._columns(batch[start : start + _PIECE], origins[start : start + _PIECE], new)
+            for column, part in zip(columns, part_columns, strict=True):
                 column.extend(part)
             _let_others_run()
         order = self._order(columns[0])
@@ -266,7 +297,7 @@ class Preparer:
             order += map(int, map(mod, keys[start : start + _PIECE], itertools.repeat(scale)))
         return order
 
-    def _columns(self, plays: list[Play], new: NewNames) -> tuple[list[Any], ...]:
+    def _columns(self, plays: list[Play], origins: list[str], new: NewNames) -> tuple[list[Any], ...]:
         """The columns of some plays (track, start, album, context, heard, local hour); their new names go to
         ``new``."""
         artists = list(map(_artist, plays))
@@ -314,7 +345,7 @@ class Preparer:
             new.album_titles.append(albums[first])
             new.album_keys.append(name_key(albums[first]))
         known = len(self._contexts.by_number)
-        contexts = list(map(self._contexts.__getitem__, map(_context, plays)))
+        contexts = list(map(self._contexts.__getitem__, map(_context, plays, origins, strict=True)))
         new.contexts += self._contexts.by_number[known:]
 
         starts = list(map(_started, plays))
@@ -350,9 +381,9 @@ class BulkWriter:
     rolls back a transaction left open).
     """
 
-    def __init__(self, conn: sqlite3.Connection, origin: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, tolerance: int = 0) -> None:
         self._conn = conn
-        self._origin = origin
+        self._tolerance = tolerance
         self._lock = threading.Lock()
         self._artists: dict[str, int] = {}
         # Import numbers (see Preparer) -> ids.
@@ -366,7 +397,7 @@ class BulkWriter:
         )
 
     @classmethod
-    def open(cls, path: Path, origin: str) -> BulkWriter:
+    def open(cls, path: Path, tolerance: int = 0) -> BulkWriter:
         """Connect to the store's file (created and migrated by ``Store.open``)."""
         conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         try:
@@ -384,7 +415,7 @@ class BulkWriter:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, origin)
+        return cls(conn, tolerance)
 
     def close(self) -> None:
         """Copy what the import wrote back into the database file (not to leave it to a live play's commit, on the
@@ -417,6 +448,10 @@ class BulkWriter:
         numbers replaced with ids; returns how many were inserted."""
         conn = self._conn
         tracks, albums, contexts = self._tracks, self._albums, self._contexts
+        table = "plays" if self._tolerance <= 0 else _INCOMING
+        if table == _INCOMING:
+            for statement in _CREATE_INCOMING:
+                conn.execute(statement)
         inserted = 0
         for start in range(0, len(chunk.tracks), self._rows_per_statement):
             end = min(start + self._rows_per_statement, len(chunk.tracks))
@@ -424,7 +459,10 @@ class BulkWriter:
             values[0::_PLAY_COLUMNS] = list(map(tracks.__getitem__, chunk.tracks[start:end]))
             values[2::_PLAY_COLUMNS] = list(map(albums.__getitem__, chunk.albums[start:end]))
             values[3::_PLAY_COLUMNS] = list(map(contexts.__getitem__, chunk.contexts[start:end]))
-            inserted += conn.execute(_insert_plays_sql(end - start), values).rowcount
+            inserted += conn.execute(_insert_plays_sql(end - start, table), values).rowcount
+        if table == _INCOMING:
+            inserted = conn.execute(_INSERT_NEW_PLAYS, (self._tolerance,)).rowcount
+            conn.execute(f"DELETE FROM {_INCOMING}")  # noqa: S608 - a fixed name
         return inserted
 
     def fold(self) -> int:
@@ -475,12 +513,12 @@ class BulkWriter:
             columns = [owners, new.album_keys, new.album_titles]
             ids, _ = self._insert_names("albums", ("artist_id", "title_key", "title"), columns, keys=2)
             self._albums += ids
-        for service, kind, speaker, room in new.contexts:
+        for service, kind, speaker, room, origin in new.contexts:
             row = self._conn.execute(
                 "INSERT INTO contexts (service, kind, speaker, room, origin) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (service, kind, speaker, room, origin) DO UPDATE SET origin = excluded.origin "
                 "RETURNING id",
-                (service, kind, speaker, room or "", self._origin),
+                (service, kind, speaker, room or "", origin),
             ).fetchone()
             self._contexts.append(int(row[0]))
 

@@ -6,7 +6,11 @@ asserts its plan uses an index or a roll-up: none scans the plays table.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..engine.model import Play
 
 _PLAY_COLUMNS = """
     p.id, p.started_at, p.heard, a.name AS artist, t.title, al.title AS album, aa.name AS album_artist,
@@ -113,6 +117,49 @@ QUERIES: Final[dict[str, str]] = {
         WHERE first_played >= :start AND first_played < :end ORDER BY first_played LIMIT :limit
     """,
 }
+
+
+# Plays with everything needed to rebuild the Play (exports, the forwarding outbox), in id order: see play_record.
+PLAY_RECORD = f"""
+    SELECT p.id, p.started_at, p.heard, a.name, t.title, al.title, aa.name, t.duration, c.service, c.kind,
+           c.speaker, c.room, c.origin, t.isrc, t.mbid, a.mbid, al.mbid
+    FROM plays p {_PLAY_JOINS}
+"""
+PLAYS_AFTER = f"{PLAY_RECORD} WHERE p.id > ? ORDER BY p.id LIMIT ?"
+
+
+@dataclass(frozen=True, slots=True)
+class PlayRecord:
+    """A stored play as a Play again, with its origin and the ids known for it."""
+
+    play_id: int
+    play: Play
+    origin: str
+    isrc: str | None
+    track_mbid: str | None
+    artist_mbid: str | None
+    album_mbid: str | None
+
+
+def play_record(row: Sequence[Any]) -> PlayRecord:
+    """A row of ``PLAY_RECORD`` as a PlayRecord. The album artist is given only where it is not the artist (an album
+    without one belongs to the track's artist); the duration is the track's."""
+    play_id, started, heard, artist, title, album, album_artist, duration, service, kind, speaker, room = row[:12]
+    origin, isrc, track_mbid, artist_mbid, album_mbid = row[12:17]
+    play = Play(
+        started_at=float(started),
+        artist=artist,
+        title=title,
+        album=album,
+        album_artist=album_artist if album_artist is not None and album_artist != artist else None,
+        duration=float(duration or 0),
+        heard=float(heard),
+        service=service,
+        kind=kind,
+        speaker=speaker,
+        room=room or None,
+    )
+    return PlayRecord(play_id, play, origin, isrc, track_mbid, artist_mbid, album_mbid)
 
 
 def search_expression(text: str) -> str | None:

@@ -324,6 +324,21 @@ CREATE TABLE enrichment (
 CREATE INDEX enrichment_due ON enrichment (due_at);
 """
 
+# Version 5: the forwarding outbox. A live play to be forwarded gets one row per target in the transaction that
+# stores it; a row is deleted once the target accepted it, or kept as a dead letter (dead = 1, with the reason)
+# when the target refused it for good, until a retry puts it back in line. Delivery follows id order per target.
+_V5 = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    play_id INTEGER NOT NULL REFERENCES plays(id),
+    dead INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX outbox_by_target ON outbox (target, dead, id);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -359,6 +374,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _script(_V2, _v2_backfill),
     _script(_V3, _v3_rollups),
     _script(_V4),
+    _script(_V5),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

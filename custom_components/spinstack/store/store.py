@@ -4,10 +4,11 @@ through a connection of their own in worker threads: bulk.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+import itertools
 import json
 import logging
 from pathlib import Path
@@ -19,7 +20,7 @@ import aiosqlite
 from ..engine.model import Play
 from .bulk import BulkWriter, Prepared, Preparer, name_key
 from .clock import LocalClock
-from .queries import QUERIES, search_expression
+from .queries import PLAYS_AFTER, QUERIES, PlayRecord, play_record, search_expression
 from .schema import ROLLUPS, SCHEMA_VERSION, migrate
 
 _LOGGER = logging.getLogger(__name__)
@@ -138,10 +139,16 @@ class Store:
 
     # -- writes --------------------------------------------------------------------------------------------------
     async def add_play(
-        self, play: Play, origin: str = ORIGIN_LIVE, tolerance: int = LIVE_TOLERANCE_SECONDS
+        self,
+        play: Play,
+        origin: str = ORIGIN_LIVE,
+        tolerance: int = LIVE_TOLERANCE_SECONDS,
+        *,
+        forward_to: Sequence[str] = (),
     ) -> int | None:
         """Write one play; returns its row id, or None when it was already there (same track, same start within
-        ``tolerance`` seconds)."""
+        ``tolerance`` seconds). A new play is put in the outbox of each of ``forward_to`` in the same transaction
+        (see outbox.py): it is stored and to be forwarded, or neither."""
         row_id: int | None = None
         async with self._transaction() as conn:
             track_id, album_id = await self._resolve(play)
@@ -165,18 +172,36 @@ class Store:
                 )
                 if await self._write_rows([row]) == 1:
                     row_id = int(await self.scalar("SELECT last_insert_rowid()"))
+                    if forward_to:
+                        await conn.executemany(
+                            "INSERT INTO outbox (target, play_id) VALUES (?, ?)",
+                            [(target, row_id) for target in forward_to],
+                        )
         return row_id
 
-    async def add_plays(self, plays: Iterable[Play], origin: str) -> int:
+    async def add_plays(self, plays: Iterable[Play], origin: str, *, tolerance: int = 0) -> int:
         """Write many plays (imports, the benchmark) in transactions of up to 100,000; returns how many were new.
 
-        Plays already stored (same track, same start second) are skipped. The work runs in worker threads on a
+        Plays already stored are skipped: the same track starting in the same second, or within ``tolerance``
+        seconds when it is above 0 (a listen another source recorded). The work runs in worker threads on a
         connection of its own (see bulk.py): ``plays`` is iterated there too, so it must not touch the event loop.
         Each transaction is committed whole, roll-ups included; live plays and other writes wait for one at most.
         """
+        return await self.import_plays(zip(plays, itertools.repeat(origin)), tolerance=tolerance)
+
+    async def import_plays(
+        self,
+        plays: Iterable[tuple[Play, str]],
+        *,
+        tolerance: int = 0,
+        on_commit: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> int:
+        """``add_plays`` for (play, origin) pairs; ``on_commit(read, inserted)`` is awaited after each committed
+        transaction with how many plays were read and inserted so far (an import's checkpoint: the first ``read``
+        plays of its source are all stored)."""
         preparer = Preparer(iter(plays), self.clock, _BULK_CHUNK)
-        writer = await asyncio.to_thread(BulkWriter.open, self.path, origin)
-        inserted = 0
+        writer = await asyncio.to_thread(BulkWriter.open, self.path, tolerance)
+        inserted = read = 0
         following: asyncio.Future[Prepared | None] | None = None
         try:
             chunk = await asyncio.to_thread(preparer.prepare)
@@ -186,6 +211,9 @@ class Store:
                     # The next chunk is prepared while SQLite folds and commits this one (see bulk.py).
                     following = asyncio.ensure_future(asyncio.to_thread(preparer.prepare))
                     inserted += await asyncio.to_thread(writer.fold)
+                read += len(chunk.tracks)
+                if on_commit is not None:
+                    await on_commit(read, inserted)
                 chunk = await following
                 following = None
         finally:
@@ -481,6 +509,36 @@ class Store:
         return [row for row in rows if all(word in f"{row['artist']} {row['title']}".casefold() for word in short)][
             :limit
         ]
+
+    def read_plays(self, after: int = 0, batch: int = 10_000) -> Iterator[PlayRecord]:
+        """Every play with id above ``after``, in id order, read on a connection of its own, a batch at a time:
+        blocking, for a worker thread (exports). WAL lets writes go on meanwhile; each batch sees the file as it is."""
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            while True:
+                rows = conn.execute(PLAYS_AFTER, (after, batch)).fetchall()
+                if not rows:
+                    return
+                for row in rows:
+                    yield play_record(row)
+                after = rows[-1][0]
+        finally:
+            conn.close()
+
+    def track_durations(self) -> dict[tuple[str, str], int]:
+        """Every known track duration by (artist key, title key) (see ``name_key``), read on a connection of its
+        own: blocking, for a worker thread (imports whose source gives no durations)."""
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            return {
+                (artist, title): int(duration)
+                for artist, title, duration in conn.execute(
+                    "SELECT a.name_key, t.title_key, t.duration FROM tracks t JOIN artists a ON a.id = t.artist_id "
+                    "WHERE t.duration > 0"
+                )
+            }
+        finally:
+            conn.close()
 
     async def integrity_check(self) -> str:
         """SQLite's own verdict on the file: 'ok' when it is sound."""
