@@ -1,4 +1,5 @@
-"""Local fakes of the public music APIs SpinStack's metadata plugins use: Deezer, MusicBrainz, Discogs and Odesli.
+"""Local fakes of the public music APIs SpinStack's metadata plugins use: Deezer, MusicBrainz, Discogs and Odesli;
+and of the two its forwarders send plays to: Last.fm (`FakeLastfm`) and ListenBrainz (`FakeListenBrainz`).
 
 Each is an aiohttp application on 127.0.0.1 (an ephemeral port unless told) that answers like the real service —
 the same JSON shapes, the same errors (Deezer's errors inside HTTP 200 bodies included), the same published rate
@@ -46,12 +47,27 @@ from .catalogue import (
 )
 from .deezer import FakeDeezer
 from .discogs import DEFAULT_TOKEN as DISCOGS_TOKEN, FakeDiscogs
+from .lastfm import (
+    DEFAULT_API_KEY as LASTFM_API_KEY,
+    DEFAULT_PASSWORD as LASTFM_PASSWORD,
+    DEFAULT_SECRET as LASTFM_SECRET,
+    DEFAULT_SESSION_KEY as LASTFM_SESSION_KEY,
+    DEFAULT_USER as LASTFM_USER,
+    FakeLastfm,
+)
+from .listenbrainz import DEFAULT_TOKEN as LISTENBRAINZ_TOKEN, FakeListenBrainz
 from .musicbrainz import FakeMusicBrainz
 from .odesli import FakeOdesli
 from .services import FakeServices
 
 __all__ = [
     "DISCOGS_TOKEN",
+    "LASTFM_API_KEY",
+    "LASTFM_PASSWORD",
+    "LASTFM_SECRET",
+    "LASTFM_SESSION_KEY",
+    "LASTFM_USER",
+    "LISTENBRAINZ_TOKEN",
     "TINY_JPEG",
     "Album",
     "Artist",
@@ -63,6 +79,8 @@ __all__ = [
     "FakeClock",
     "FakeDeezer",
     "FakeDiscogs",
+    "FakeLastfm",
+    "FakeListenBrainz",
     "FakeMusicBrainz",
     "FakeOdesli",
     "FakeService",

@@ -1,4 +1,5 @@
-"""The real public endpoints of the services the metadata plugins use: the only place they are written.
+"""The real public endpoints of the services the metadata plugins (and the forwarders) use: the only place they are
+written.
 
 Everything else reaches a service through ``PluginContext.base_urls`` (tests point it at the local fakes).
 """
@@ -13,6 +14,8 @@ DEEZER: Final = "deezer"
 MUSICBRAINZ: Final = "musicbrainz"
 DISCOGS: Final = "discogs"
 ODESLI: Final = "odesli"
+LASTFM: Final = "lastfm"
+LISTENBRAINZ: Final = "listenbrainz"
 
 BASE_URLS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -20,6 +23,8 @@ BASE_URLS: Final[Mapping[str, str]] = MappingProxyType(
         MUSICBRAINZ: "https://musicbrainz.org",  # the web service lives under /ws/2
         DISCOGS: "https://api.discogs.com",
         ODESLI: "https://api.song.link",  # the API lives under /v1-alpha.1
+        LASTFM: "https://ws.audioscrobbler.com",  # the 2.0 API's root is /2.0/ (HTTPS: auth.getMobileSession needs it)
+        LISTENBRAINZ: "https://api.listenbrainz.org",  # the API lives under /1
     }
 )
 

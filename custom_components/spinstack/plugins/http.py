@@ -10,11 +10,18 @@ service's way of saying "not found" or "slow down" turned into one vocabulary:
 
 Deezer answers its errors with HTTP 200 and ``{"error": {"type", "message", "code"}}``: code 4 (quota exceeded)
 is handled like a 429 and code 700 (service busy) like a 503.
+
+`request_json` is the same for any method (POST with a form or a JSON body too), for the forwarders: a service's
+`AnswerCheck` reads each answer first (Last.fm's ``{"error": N}`` in any status, ListenBrainz' 400 and 429) and
+may raise `TryAgain` (retried like a 503, or like a 429 when ``throttled``), `PluginMisconfigured` or a
+`PluginError`; the final `PluginUnavailable` carries the wait the service asked for (or the check suggested).
+A service's ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-In`` (ListenBrainz) pauses its limiter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
@@ -34,6 +41,7 @@ DEEZER_BUSY: Final = 700
 DEEZER_NO_DATA: Final = 800
 
 type Params = Mapping[str, str | int]
+type Form = Mapping[str, str]
 
 
 class NotFound(Exception):  # noqa: N818 - an answer, not a failure
@@ -41,11 +49,33 @@ class NotFound(Exception):  # noqa: N818 - an answer, not a failure
 
 
 class _Retry(Exception):  # noqa: N818 - control flow inside get_json
-    def __init__(self, reason: str, retry_after: float | None = None, *, throttled: bool = False) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, throttled: bool = False, hint: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.throttled = throttled  # the service said "too many requests": slow every request down
+        self.hint = hint  # `request_json`: how long to wait when this is the last failure (when no retry_after)
+
+
+class TryAgain(_Retry):
+    """What an `AnswerCheck` raises for an answer worth asking again: retried like a 503 (like a 429 when
+    `throttled`: the service's limiter pauses too), waiting at least `retry_after` seconds when given; `hint` is
+    the wait suggested to the caller when the retries run out and the service said none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One HTTP answer as an `AnswerCheck` sees it: `data` is the body's JSON, or None when it is not JSON."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    data: Any
+
+
+type AnswerCheck = Callable[[Answer], None]
 
 
 async def get_json(
@@ -59,16 +89,70 @@ async def get_json(
 ) -> Any:
     """GET ``{base_url}{path}`` of `service` and return its JSON (see the module's docstring for the errors);
     the statuses in `not_found` raise `NotFound`."""
+    return await _request(context, service, "GET", path, params=params, headers=headers, not_found=not_found)
+
+
+async def request_json(
+    context: PluginContext,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    params: Params | None = None,
+    form: Form | None = None,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    not_found: Collection[int] = (404,),
+    check: AnswerCheck | None = None,
+    attempts: int | None = None,
+) -> Any:
+    """`method` ``{base_url}{path}`` of `service` (with `form` url-encoded or `json_body` as JSON) and return its
+    JSON, like `get_json`; `check` reads every answer first (see the module's docstring); `attempts` overrides
+    the retry policy's (1: never retried, for best-effort calls). When the retries run out, the
+    `PluginUnavailable` carries the last wait the service asked for (or its check's `hint`)."""
+    return await _request(
+        context,
+        service,
+        method,
+        path,
+        params=params,
+        form=form,
+        json_body=json_body,
+        headers=headers,
+        not_found=not_found,
+        check=check,
+        attempts=attempts,
+        carry_wait=True,
+    )
+
+
+async def _request(
+    context: PluginContext,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    params: Params | None = None,
+    form: Form | None = None,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    not_found: Collection[int] = (404,),
+    check: AnswerCheck | None = None,
+    attempts: int | None = None,
+    carry_wait: bool = False,
+) -> Any:
     url = context.base_url(service) + path
     limiter = context.limiters[service]
     policy = context.retry
+    tries = policy.attempts if attempts is None else max(1, attempts)
     sent_headers = {"User-Agent": context.user_agent, "Accept": "application/json", **(headers or {})}
-    last = "no attempt"
-    for attempt in range(1, policy.attempts + 1):
+    request = _Request(method, url, params, form, json_body, sent_headers, not_found, check)
+    last: _Retry | None = None
+    for attempt in range(1, tries + 1):
         try:
-            return await _attempt(context, limiter, service, url, params, sent_headers, not_found)
+            return await _attempt(context, limiter, service, request)
         except _Retry as retry:
-            last = retry.reason
+            last = retry
             delay = min(policy.cap, policy.base * policy.factor ** (attempt - 1)) * (0.5 + 0.5 * context.random())
             if retry.retry_after is not None:
                 if retry.retry_after > policy.cap:
@@ -79,27 +163,43 @@ async def get_json(
                 delay = max(delay, retry.retry_after)
             if retry.throttled:
                 limiter.defer(delay)
-            if attempt == policy.attempts:
+            if attempt == tries:
                 break
             _LOGGER.debug("%s: %s; attempt %d again in %.1f s", service, retry.reason, attempt + 1, delay)
             await context.sleep(delay)
-    raise PluginUnavailable(f"{service}: {last} (after {policy.attempts} attempts)")
+    reason = last.reason if last is not None else "no attempt"
+    wait = None
+    if carry_wait and last is not None:
+        wait = last.retry_after if last.retry_after is not None else last.hint
+    raise PluginUnavailable(f"{service}: {reason} (after {tries} attempts)", retry_after=wait)
 
 
-async def _attempt(
-    context: PluginContext,
-    limiter: RateLimiter,
-    service: str,
-    url: str,
-    params: Params | None,
-    headers: Mapping[str, str],
-    not_found: Collection[int],
-) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    url: str
+    params: Params | None
+    form: Form | None
+    json_body: Any
+    headers: Mapping[str, str]
+    not_found: Collection[int]
+    check: AnswerCheck | None
+
+
+async def _attempt(context: PluginContext, limiter: RateLimiter, service: str, request: _Request) -> Any:
     timeout = aiohttp.ClientTimeout(total=context.retry.timeout)
+    not_found = request.not_found
     async with limiter.slot():
         try:
-            async with context.session.get(
-                url, params=params, headers=headers, timeout=timeout, allow_redirects=False
+            async with context.session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                data=request.form,
+                json=request.json_body,
+                headers=request.headers,
+                timeout=timeout,
+                allow_redirects=False,
             ) as response:
                 status = response.status
                 answer_headers = response.headers
@@ -109,6 +209,8 @@ async def _attempt(
             raise _Retry(f"no answer within {context.retry.timeout:g} s") from None
         except aiohttp.ClientError as error:
             raise _Retry(f"connection failed ({type(error).__name__}: {error})") from None
+    if request.check is not None:
+        request.check(Answer(status, answer_headers, body, _json_or_none(body)))
     if status in RETRY_STATUSES:
         retry_after = _retry_after(answer_headers)
         throttled = status == 429 or retry_after is not None
@@ -129,6 +231,23 @@ async def _attempt(
     if service == "deezer":
         _deezer_error(data)
     return data
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def asked_wait(headers: Mapping[str, str]) -> float | None:
+    """The seconds a service asked us to wait: its Retry-After, else its ``X-RateLimit-Reset-In`` (ListenBrainz);
+    None when it said neither."""
+    wait = _retry_after(headers)
+    if wait is None:
+        reset_in = _float(headers.get("X-RateLimit-Reset-In"))
+        wait = None if reset_in is None else max(0.0, reset_in)
+    return wait
 
 
 def json_list(value: Any) -> list[Any]:
@@ -157,11 +276,15 @@ def _deezer_error(data: Any) -> None:
 
 
 def _observe(limiter: RateLimiter, headers: Mapping[str, str]) -> None:
-    """Follow a service's own count of our requests (Discogs' X-Discogs-Ratelimit headers)."""
+    """Follow a service's own count of our requests (Discogs' X-Discogs-Ratelimit headers; ListenBrainz'
+    X-RateLimit-Remaining at 0: nobody goes until X-RateLimit-Reset-In has passed)."""
     limit, remaining = headers.get("X-Discogs-Ratelimit"), headers.get("X-Discogs-Ratelimit-Remaining")
-    if limit is None and remaining is None:
-        return
-    limiter.observe(limit=_int(limit), remaining=_int(remaining))
+    if limit is not None or remaining is not None:
+        limiter.observe(limit=_int(limit), remaining=_int(remaining))
+    if _int(headers.get("X-RateLimit-Remaining")) == 0:
+        reset_in = _float(headers.get("X-RateLimit-Reset-In"))
+        if reset_in is not None and reset_in > 0:
+            limiter.defer(reset_in)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -199,5 +322,12 @@ def _message(body: bytes) -> str:
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
     except ValueError:
         return None

@@ -41,6 +41,13 @@ DEFAULT_LIMITS: Final[Mapping[str, RateLimit]] = {
     "musicbrainz": RateLimit(1, 1.0),
     "discogs": RateLimit(60, 60.0),  # authenticated; Discogs' headers may lower it
     "odesli": RateLimit(10, 60.0),  # without an API key
+    # The forwarders' services. Last.fm's API terms (section 4.4, as quoted by MusicBrainz Picard's Last.fm plugin):
+    # "no more than 5 requests per originating IP address per second, averaged over a 5 minute period": one
+    # request every 250 ms at most, shared by the scrobbler and the history reader, stays well under it.
+    "lastfm": RateLimit(1, 0.25),
+    # ListenBrainz' API docs ("Rate limiting"): a client application never makes more than one call per second;
+    # its X-RateLimit-* headers are followed on top (see http._observe).
+    "listenbrainz": RateLimit(1, 1.0),
 }
 
 
