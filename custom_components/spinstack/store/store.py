@@ -105,6 +105,8 @@ class Store:
         path = Path(path)
         before, _ = await asyncio.to_thread(_prepare_file, path)
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=30)
+        # Rows that are tuples and know their columns (query() returns them as dicts).
+        conn.row_factory = sqlite3.Row
         try:
             for pragma in (
                 "PRAGMA journal_mode = WAL",
@@ -418,9 +420,8 @@ class Store:
     # -- key/value state (the engine's snapshot, import cursors) ---------------------------------------------------
     async def get_state(self, key: str) -> Any:
         """A JSON value saved with :meth:`set_state`, or None."""
-        async with self._conn.execute("SELECT value FROM kv WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else json.loads(row[0])
+        value = await self.scalar("SELECT value FROM kv WHERE key = ?", (key,))
+        return None if value is None else json.loads(value)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement, in a transaction of its own; returns how many rows it changed."""
@@ -468,33 +469,32 @@ class Store:
             )
 
     # -- reads ---------------------------------------------------------------------------------------------------
+    async def _read(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:
+        """Every row of a read, stepped through in one call to the connection's thread: no write of another task
+        on this connection can come between two steps of it (SQLite leaves a read undefined when its own
+        connection changes the table under it)."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
     async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         """The first column of the first row."""
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else row[0]
+        rows = await self._read(sql, params)
+        return None if not rows else rows[0][0]
 
     async def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a read (the insights build their own, from the documented tables)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
+        return [tuple(row) for row in await self._read(sql, params)]
 
     async def plan(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[str]:
         """The query plan of a read, one line per step."""
-        async with self._conn.execute("EXPLAIN QUERY PLAN " + sql, params) as cursor:
-            return [row[3] for row in await cursor.fetchall()]
+        return [row[3] for row in await self._read("EXPLAIN QUERY PLAN " + sql, params)]
 
     async def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run a documented query (see queries.py) and return its rows as dicts."""
-        async with self._conn.execute(QUERIES[name], params) as cursor:
-            rows = await cursor.fetchall()
-            columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in rows]
+        return [dict(row) for row in await self._read(QUERIES[name], params)]
 
     async def explain(self, name: str, **params: Any) -> list[str]:
         """The query plan of a documented query, one line per step."""
-        async with self._conn.execute("EXPLAIN QUERY PLAN " + QUERIES[name], params) as cursor:
-            return [row[3] for row in await cursor.fetchall()]
+        return [row[3] for row in await self._read("EXPLAIN QUERY PLAN " + QUERIES[name], params)]
 
     async def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Tracks whose artist or title contain every word of ``text`` (three characters or more)."""
