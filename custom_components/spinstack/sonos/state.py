@@ -1,12 +1,24 @@
-"""A speaker's transport state, merged from its AVTransport events, turned into engine observations."""
+"""A speaker's transport state, merged from its AVTransport events, turned into engine observations.
+
+Events and replies are merged all or nothing: one with a tracked variable of the wrong type (a dict where SoCo met a
+``channel`` attribute, a parsed DIDL object where a URI was expected, a number, text with lone surrogates) is
+rejected whole, the state left as it was, and logged once. Values longer than `MAX_VALUE` are cut to it (logged
+once); metadata that cannot be read reads as none (see `parse_didl`). So an observation is always made of one
+consistent state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+import logging
+import math
 from typing import Any
 
 from ..engine import Observation, TransportState
-from .didl import EMPTY, TrackMeta, parse_didl
+from .didl import EMPTY, REJECTIONS, TrackMeta, parse_didl
+
+_LOGGER = logging.getLogger(__name__)
 
 # The AVTransport variables (as SoCo names them) an observation is made of.
 _TRACKED = (
@@ -18,11 +30,18 @@ _TRACKED = (
     "av_transport_uri",
     "current_play_mode",
 )
+_META = "current_track_meta_data"
+# GetPositionInfo's fields and the variables they set.
+_POSITION_FIELDS = {"TrackURI": "current_track_uri", "TrackDuration": "current_track_duration"}
+# A variable's value is cut to this many characters (a real URI is a few hundred).
+MAX_VALUE = 4096
+# No duration is longer than this many characters ("NOT_IMPLEMENTED", "123:59:59.999").
+_MAX_DURATION_TEXT = 32
 
 
-def parse_duration(value: str | None) -> float | None:
-    """'0:03:12' -> 192.0; None for '', 'NOT_IMPLEMENTED' and anything unreadable."""
-    if not value or value == "NOT_IMPLEMENTED":
+def parse_duration(value: object) -> float | None:
+    """'0:03:12' -> 192.0; None for '', 'NOT_IMPLEMENTED' and anything unreadable (never raises)."""
+    if not isinstance(value, str) or not value or value == "NOT_IMPLEMENTED" or len(value) > _MAX_DURATION_TEXT:
         return None
     parts = value.strip().split(":")
     if len(parts) != 3:
@@ -34,7 +53,49 @@ def parse_duration(value: str | None) -> float | None:
         return None
     if hours < 0 or not 0 <= minutes < 60 or not 0 <= seconds < 60:
         return None
-    return hours * 3600 + minutes * 60 + seconds
+    total = hours * 3600 + minutes * 60 + seconds
+    return total if math.isfinite(total) else None
+
+
+class _Rejected(Exception):  # noqa: N818 - a reason, not an error that leaves this module
+    def __init__(self, name: str, reason: str, value: Any) -> None:
+        super().__init__(reason)
+        self.name, self.reason, self.value = name, reason, value
+
+
+def _checked(source: Any, fields: Mapping[str, str]) -> dict[str, str]:
+    """The variables ``fields`` names (source field: variable) that ``source`` holds, each checked: text (None reads
+    as empty); raises `_Rejected` at the first that is not, or when ``source`` is no mapping."""
+    if not isinstance(source, Mapping):
+        raise _Rejected("it", "not a mapping", source)
+    checked: dict[str, str] = {}
+    for key, name in fields.items():
+        if key not in source:
+            continue
+        value = source[key]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise _Rejected(name, f"a {type(value).__name__}, not text", value)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Rejected(name, "text that is not valid Unicode", value) from None
+        checked[name] = value
+    return checked
+
+
+def _fingerprint(value: Any) -> str:
+    """A bad value, for the rejection log's memory and its message."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, (bytes, int, float, bool, dict, list, tuple)):
+        try:
+            return repr(value)
+        except Exception:  # noqa: BLE001 - a container holding an object whose repr fails
+            return type(value).__name__
+    return f"<{type(value).__name__}>"
 
 
 @dataclass(slots=True)
@@ -47,26 +108,63 @@ class SpeakerState:
     variables: dict[str, str] = field(default_factory=dict)
     meta: TrackMeta = EMPTY
 
-    def apply_avtransport(self, variables: dict[str, Any]) -> None:
-        """Merge the variables of one AVTransport event."""
-        for name in _TRACKED:
-            if name not in variables:
-                continue
-            value = variables[name]
-            if name == "current_track_meta_data":
-                self.meta = parse_didl(value)
-                continue
-            self.variables[name] = "" if value is None else str(value)[:4096]
+    def apply_avtransport(self, variables: Mapping[str, Any]) -> bool:
+        """Merge the variables of one AVTransport event, all or nothing; False when it was rejected (logged once,
+        nothing merged)."""
+        try:
+            updates = _checked(variables, {name: name for name in _TRACKED if name != _META})
+        except _Rejected as err:
+            self._reject("an AVTransport event", err)
+            return False
+        self._merge(updates)
+        if _META in variables:
+            self.meta = parse_didl(variables[_META], speaker=self.uid)
+        return True
 
-    def apply_position_info(self, info: dict[str, Any]) -> float | None:
-        """Merge a GetPositionInfo reply (TrackURI, TrackDuration, TrackMetaData, RelTime); returns the position."""
-        if "TrackURI" in info:
-            self.variables["current_track_uri"] = str(info["TrackURI"] or "")
-        if "TrackDuration" in info:
-            self.variables["current_track_duration"] = str(info["TrackDuration"] or "")
-        if "TrackMetaData" in info and info["TrackMetaData"] not in (None, "", "NOT_IMPLEMENTED"):
-            self.meta = parse_didl(info["TrackMetaData"])
+    def apply_position_info(self, info: Mapping[str, Any]) -> float | None:
+        """Merge a GetPositionInfo reply (TrackURI, TrackDuration, TrackMetaData, RelTime), all or nothing; returns
+        the position (None when unknown, or when the reply was rejected: logged once, nothing merged)."""
+        try:
+            updates = _checked(info, _POSITION_FIELDS)
+        except _Rejected as err:
+            self._reject("a GetPositionInfo reply", err)
+            return None
+        self._merge(updates)
+        metadata = info.get("TrackMetaData")
+        if metadata is not None and not (isinstance(metadata, str) and metadata in ("", "NOT_IMPLEMENTED")):
+            self.meta = parse_didl(metadata, speaker=self.uid)
         return parse_duration(info.get("RelTime"))
+
+    def _merge(self, updates: dict[str, str]) -> None:
+        """Keep checked values, each cut to `MAX_VALUE` characters (the cut logged once)."""
+        for name, text in updates.items():
+            value = text
+            if len(value) > MAX_VALUE:
+                REJECTIONS.warning(
+                    _LOGGER,
+                    ("cut", self.uid, name, value),
+                    "Cut the %s of %s from %d to %d characters: %.200r",
+                    name,
+                    self.uid,
+                    len(value),
+                    MAX_VALUE,
+                    value,
+                )
+                value = value[:MAX_VALUE]
+            self.variables[name] = value
+
+    def _reject(self, what: str, err: _Rejected) -> None:
+        value = _fingerprint(err.value)
+        REJECTIONS.warning(
+            _LOGGER,
+            ("rejected", self.uid, what, err.name, err.reason, value),
+            "Ignoring %s from %s: %s is %s: %.200r",
+            what,
+            self.uid,
+            err.name,
+            err.reason,
+            value,
+        )
 
     @property
     def play_mode(self) -> str:

@@ -48,13 +48,32 @@ def parse_zone_group_state(text: str) -> dict[str, GroupMember]:
             uid = member.get("UUID")
             if not uid or member.get("Invisible") == "1":
                 continue
-            location = member.get("Location") or ""
-            boot = member.get("BootSeq")
             members[uid] = GroupMember(
                 uid=uid,
                 room=member.get("ZoneName") or uid,
-                host=urlsplit(location).hostname if location else None,
+                host=_host(member.get("Location") or ""),
                 coordinator=coordinator or uid,
-                boot_seq=int(boot) if boot and boot.isdigit() else None,
+                boot_seq=_boot_seq(member.get("BootSeq")),
             )
     return members
+
+
+_MAX_BOOT_DIGITS = 18
+
+
+def _host(location: str) -> str | None:
+    """The host of a member's description URL; None when there is none or it is not a URL."""
+    if not location:
+        return None
+    try:
+        return urlsplit(location).hostname
+    except ValueError:
+        _LOGGER.debug("Ignoring a malformed Location in ZoneGroupState: %.100r", location)
+        return None
+
+
+def _boot_seq(boot: str | None) -> int | None:
+    """A member's boot sequence: ASCII digits only (``isdigit`` also takes "²"), and a number of sane size."""
+    if not boot or not boot.isascii() or not boot.isdigit() or len(boot) > _MAX_BOOT_DIGITS:
+        return None
+    return int(boot)
