@@ -6,7 +6,7 @@ PYTEST := $(ENV) python -m pytest
 # The engine, the store, the Sonos room, the emulator and the project's shape need no Home Assistant: they run
 # without its pytest plugin (which blocks sockets and
 # also slows asyncio down with its debug checks), proving they do not lean on it.
-PURE_TESTS := tests/engine tests/store tests/insights tests/plugins tests/sonos tests/emulator tests/fakes tests/architecture
+PURE_TESTS := tests/engine tests/store tests/insights tests/history tests/plugins tests/forwarding tests/sonos tests/emulator tests/fakes tests/architecture
 # The Home Assistant glue, with Home Assistant's own test plugin: config flow, and end to end (a real Home Assistant
 # test instance, real SoCo over real HTTP against emulated speakers, a real SQLite file).
 HA_TESTS := tests/integration tests/e2e

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from . import plugins_bench, store_bench
+from . import import_bench, load_bench, plugins_bench, store_bench
 
 
 def run() -> None:
@@ -23,6 +23,8 @@ def run() -> None:
         },
         "store": store_bench.main(),
         "plugins_backfill": plugins_bench.run(store_bench.log),
+        "history_import": import_bench.run(store_bench.log),
+        "load": load_bench.run(store_bench.log),
     }
     result["seconds"] = round(time.time() - started, 1)
     json.dump(result, sys.stdout, indent=2)

@@ -40,8 +40,11 @@ class HealthSensor(SpinStackEntity, BinarySensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         data = self.coordinator.data
-        return {
+        attributes: dict[str, Any] = {
             "problems": data.problems,
-            "pending_writes": data.pending_writes,
             "speakers": {view.room or uid: str(view.health.state) for uid, view in data.speakers.items()},
         }
+        if data.writer_error:
+            # Only while plays cannot be written: a count that went 0, 1, 0 with every play would fill the recorder.
+            attributes["pending_writes"] = data.pending_writes
+        return attributes

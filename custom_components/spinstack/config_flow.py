@@ -63,6 +63,7 @@ from .const import (
     SONOS_ST,
 )
 from .enricher import CONF_PLUGINS, ENABLED
+from .forwarding import FORWARDERS
 from .plugins import BUILTIN_PLUGINS, OptionSpec
 from .sonos import GroupMember, read_zone_group_state
 
@@ -405,7 +406,7 @@ class SpinStackOptionsFlow(OptionsFlow):
             if user_input[CONF_SPEAKERS]:
                 options: dict[str, Any] = {CONF_SPEAKERS: list(user_input[CONF_SPEAKERS])}
                 options.update({key: round(user_input[key]) for key in NUMBER_FIELDS})
-                options[CONF_PLUGINS] = {name: dict(user_input.get(name) or {}) for name in BUILTIN_PLUGINS}
+                options[CONF_PLUGINS] = {name: dict(user_input.get(name) or {}) for name in _PLUGIN_OPTIONS}
                 return self.async_create_entry(data=options)
             errors["base"] = "no_speakers"
         rooms = await self._async_rooms()
@@ -415,11 +416,11 @@ class SpinStackOptionsFlow(OptionsFlow):
             schema[probatio.Required(key)] = NumberSelector(
                 NumberSelectorConfig(min=minimum, max=maximum, step=1, unit_of_measurement=unit, mode=mode)
             )
-        # Each metadata plugin in a section of its own: on or off, and the options it declares.
+        # Each metadata plugin and forwarder in a section of its own: on or off, and the options it declares.
         saved_plugins: dict[str, Any] = current.get(CONF_PLUGINS) or {}
-        for name, plugin in BUILTIN_PLUGINS.items():
+        for name, specs in _PLUGIN_OPTIONS.items():
             fields: dict[probatio.Marker, Any] = {probatio.Optional(ENABLED, default=False): BooleanSelector()}
-            for spec in plugin.options:
+            for spec in specs:
                 fields[probatio.Optional(spec.name)] = _option_selector(spec)
             schema[probatio.Optional(name)] = section(probatio.Schema(fields), {"collapsed": True})
             current = {**current, name: dict(saved_plugins.get(name) or {})}
@@ -428,6 +429,13 @@ class SpinStackOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(schema), user_input or current),
             errors=errors,
         )
+
+
+# The options of every metadata plugin, then of every forwarder, by name (one section each).
+_PLUGIN_OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
+    **{name: tuple(plugin.options) for name, plugin in BUILTIN_PLUGINS.items()},
+    **{name: tuple(forwarder.option_specs) for name, forwarder in FORWARDERS.items()},
+}
 
 
 def _option_selector(spec: OptionSpec) -> Any:

@@ -19,6 +19,8 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.helpers.storage import Store as JsonStore
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -42,6 +44,8 @@ from .const import (
 )
 from .engine import Engine, Listen, Observation, Play, Rules
 from .enricher import Enricher, PluginHealth
+from .forwarder import ForwarderHealth, Forwarding
+from .importer import HistoryImporter, ImportProgress
 from .plugins import PluginContext
 from .sonos.listener import Backoff, ListenerHealth, ListenerState, SpeakerListener
 from .sonos.topology import GroupMember, read_zone_group_state
@@ -55,6 +59,13 @@ soco.config.EVENTS_MODULE = events_asyncio
 STATE_VERSION = 1
 STATE_SAVE_DELAY = 5.0
 RECENT_OBSERVATIONS = 500
+# Household entities follow observations at most this often (each room's now-playing sensor follows every one).
+NOTIFY_COOLDOWN = 2.0
+
+
+def speaker_signal(entry_id: str, uid: str) -> str:
+    """The dispatcher signal of one speaker's observations (its now-playing sensor listens)."""
+    return f"{DOMAIN}_{entry_id}_speaker_{uid}"
 
 
 def wall_clock() -> float:
@@ -103,6 +114,8 @@ class SpinStackData:
     writer_error: str | None = None
     pending_writes: int = 0
     plugins: dict[str, PluginHealth] = field(default_factory=dict)
+    forwarders: dict[str, ForwarderHealth] = field(default_factory=dict)
+    importing: ImportProgress = field(default_factory=ImportProgress)
 
     @property
     def problems(self) -> list[str]:
@@ -116,6 +129,11 @@ class SpinStackData:
             found.append(f"play store: {self.writer_error}")
         found.extend(
             f"{name} plugin: {health.error}" for name, health in self.plugins.items() if health.state == "misconfigured"
+        )
+        found.extend(
+            f"forwarding to {name}: {health.error}"
+            for name, health in self.forwarders.items()
+            if health.state == "misconfigured"
         )
         return found
 
@@ -163,8 +181,22 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._play_handlers: list[Callable[[dict[str, Any]], None]] = []
         self._stopping = False
+        self._notify_debouncer: Debouncer[None] = Debouncer(
+            hass, _LOGGER, cooldown=NOTIFY_COOLDOWN, immediate=True, function=self.async_update_listeners
+        )
         # Metadata plugins: their own worker, fed after each play is stored (never before).
         self.enricher = Enricher(store, plugin_context or _no_plugin_context, on_change=self._on_plugins)
+        # Forwarding to Last.fm and ListenBrainz: its own worker, fed by the outbox the writer fills.
+        self.forwarding = Forwarding(store, lambda: self.enricher.context, on_change=self._on_forwarding)
+        self.importer = HistoryImporter(
+            hass,
+            store,
+            entry_id=entry.entry_id,
+            rules=lambda: self.engine.rules,
+            plugin_context=lambda: self.enricher.context,
+            spawn=self._spawn,
+            on_change=self._on_import,
+        )
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -179,15 +211,19 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self._spawn(self._supervise(self._writer, "writer"), "writer")
         await self.enricher.apply(dict(self.config_entry.options))
         self._spawn(self._supervise(self.enricher.run, "metadata worker"), "enricher")
+        await self.forwarding.apply(dict(self.config_entry.options))
+        self._spawn(self._supervise(self.forwarding.run, "forwarding worker"), "forwarding")
         await self._read_topology()
         self._midnight_unsub = async_track_time_change(self.hass, self._at_midnight, hour=0, minute=0, second=0)
         self._sync_listeners()
         self.data = await self._async_update_data()
         self._schedule_wake()
+        await self.importer.resume()
 
     async def async_stop(self) -> None:
         """Stop listening; keep the engine's state and any play not yet written for the next start."""
         self._stopping = True
+        self._notify_debouncer.async_cancel()
         if self._wake_unsub:
             self._wake_unsub()
             self._wake_unsub = None
@@ -196,6 +232,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             self._midnight_unsub = None
         await asyncio.gather(*(listener.async_stop() for listener in self.listeners.values()))
         self.listeners.clear()
+        await self.importer.async_stop()
         # Give queued plays a last chance to reach the file.
         for _ in range(len(self._unwritten)):
             if not await self._write_next():
@@ -204,6 +241,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.enricher.async_stop()
+        self._notify_debouncer.async_cancel()
         await self._save_state()
 
     def apply_options(self, options: dict[str, Any]) -> None:
@@ -213,6 +251,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self._schedule_wake()
         # Only the plugins whose options changed are reloaded; plays keep being recorded meanwhile.
         self._spawn(self.enricher.apply(options), "plugin options")
+        self._spawn(self.forwarding.apply(options), "forwarding options")
         self.async_update_listeners()
 
     # -- listeners -----------------------------------------------------------------------------------------------
@@ -273,6 +312,24 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         if self.data is not None:
             self.async_set_updated_data(self._with_speakers(self.data))
 
+    @callback
+    def _on_forwarding(self) -> None:
+        """A forwarder's health changed: raise or clear its repair issue, refresh the health sensor."""
+        for name, health in self.forwarding.health().items():
+            issue_id = f"forwarder_misconfigured_{name}"
+            if health.state == "misconfigured":
+                self._raise_issue(issue_id, "forwarder_misconfigured", {"target": name, "error": health.error or ""})
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        if self.data is not None:
+            self.async_set_updated_data(self._with_speakers(self.data))
+
+    @callback
+    def _on_import(self) -> None:
+        """An import moved on: refresh its entity."""
+        if self.data is not None:
+            self.async_set_updated_data(self._with_speakers(self.data))
+
     def _raise_issue(self, issue_id: str, translation_key: str, placeholders: dict[str, str]) -> None:
         """A repair issue of SpinStack's: a warning that clears itself once the cause is gone (nothing to fix)."""
         ir.async_create_issue(
@@ -318,16 +375,47 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
     @callback
     def _on_observation(self, observation: Observation) -> None:
         self.recent_observations.append(observation)
+        before = self.engine.now_playing(observation.speaker) if self.forwarding.targets else None
         try:
             plays = self.engine.observe(observation)
         except Exception:
             _LOGGER.exception("The engine failed on an observation of %s; it is skipped", observation.speaker)
             return
+        if self.forwarding.targets:
+            self._announce(observation, before)
         self._counted(plays)
         self._schedule_wake()
         self._state_store.async_delay_save(self._state_data, STATE_SAVE_DELAY)
         if self.data is not None:
-            self.async_set_updated_data(self._with_speakers(self.data))
+            # The room's own sensor now; the household's entities (one event each, many per second with many
+            # groups) at most every NOTIFY_COOLDOWN seconds.
+            self.data = self._with_speakers(self.data)
+            async_dispatcher_send(self.hass, speaker_signal(self.config_entry.entry_id, observation.speaker))
+            if not self._stopping:
+                self._notify_debouncer.async_schedule_call()
+
+    def _announce(self, observation: Observation, before: Listen | None) -> None:
+        """A new listen started on a speaker: tell the forwarders that send now-playing updates (best effort)."""
+        listen = self.engine.now_playing(observation.speaker)
+        if listen is None or listen.started_at is None or listen.kind not in ("on_demand", "radio"):
+            return
+        if before is not None and before.identity == listen.identity and before.started_at == listen.started_at:
+            return
+        play = Play(
+            started_at=listen.started_at,
+            artist=listen.artist,
+            title=listen.title,
+            album=listen.album,
+            album_artist=listen.album_artist,
+            duration=listen.duration,
+            heard=listen.heard,
+            service=listen.service,
+            kind=listen.kind,
+            speaker=observation.speaker,
+            room=observation.room,
+            track_uri=listen.track_uri,
+        )
+        self._spawn(self.forwarding.now_playing(play), "now playing")
 
     def _counted(self, plays: list[Play]) -> None:
         for play in plays:
@@ -352,8 +440,9 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
 
     async def _wake(self) -> None:
         """A threshold or a track's end is due: read the playing speakers' positions, then let the engine count."""
-        playing = [listener for uid, listener in self.listeners.items() if self.engine.now_playing(uid) is not None]
-        await asyncio.gather(*(self._refresh(listener) for listener in playing))
+        # Only the speakers with something due: with many groups, each wake-up is one group's threshold.
+        due = [self.listeners[uid] for uid in self.engine.due(self.now()) if uid in self.listeners]
+        await asyncio.gather(*(self._refresh(listener) for listener in due))
         self._counted(self.engine.advance(self.now()))
         self._schedule_wake()
         self._state_store.async_delay_save(self._state_data, STATE_SAVE_DELAY)
@@ -383,7 +472,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             return True
         play = self._unwritten[0]
         try:
-            row_id = await self.store.add_play(play)
+            row_id = await self.store.add_play(play, forward_to=self.forwarding.targets)
         except (sqlite3.Error, OSError) as err:
             if self._writer_error is None:
                 _LOGGER.exception("Cannot write a play to %s; it is kept and retried", self.store.path)
@@ -396,6 +485,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             _LOGGER.info("Plays are written again to %s", self.store.path)
             self._writer_error = None
         if row_id is not None:
+            if self.forwarding.targets:
+                self.forwarding.wake()
             data = {**play.to_json(), "id": row_id, **await self._known_metadata(row_id)}
             self.hass.bus.async_fire(EVENT_SCROBBLE, data)
             for handler in list(self._play_handlers):
@@ -472,6 +563,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
             writer_error=self._writer_error,
             pending_writes=len(self._unwritten),
             plugins=self.enricher.health(),
+            forwarders=self.forwarding.health(),
+            importing=self.importer.progress,
         )
 
     async def _supervise(self, run: Callable[[], Any], name: str) -> None:
@@ -487,12 +580,13 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
                 _LOGGER.exception("SpinStack's %s failed; restarting it in %.0f s", name, delay)
                 await asyncio.sleep(delay)
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
+    def _spawn(self, coroutine: Any, name: str) -> asyncio.Task[Any]:
         task = self.config_entry.async_create_background_task(
             self.hass, coroutine, name=f"{DOMAIN} {name}", eager_start=True
         )
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

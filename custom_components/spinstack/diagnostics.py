@@ -10,8 +10,23 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_HOSTS, CONF_HOUSEHOLD_ID
 from .coordinator import SpinStackConfigEntry
+from .store import outbox
 
-TO_REDACT = {CONF_HOSTS, CONF_HOUSEHOLD_ID, "unique_id", "host"}
+# Addresses and ids, and every secret a plugin or forwarder option or an import may hold.
+TO_REDACT = {
+    CONF_HOSTS,
+    CONF_HOUSEHOLD_ID,
+    "unique_id",
+    "host",
+    "token",
+    "api_key",
+    "api_secret",
+    "session_key",
+    "user_token",
+    "password",
+    "lastfm_api_key",
+}
+DEAD_LETTERS_SHOWN = 20
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: SpinStackConfigEntry) -> dict[str, Any]:
@@ -30,4 +45,23 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: SpinSta
         "rules": coordinator.engine.rules.to_json(),
         "engine": coordinator.engine.snapshot(),
         "observations": [observation.to_json() for observation in coordinator.recent_observations],
+        "plugins": {name: dataclasses.asdict(health) for name, health in coordinator.enricher.health().items()},
+        "forwarding": {
+            name: {
+                **dataclasses.asdict(health),
+                "dead_letters": [
+                    {
+                        "outbox_id": item.outbox_id,
+                        "started_at": item.record.play.started_at,
+                        "artist": item.record.play.artist,
+                        "title": item.record.play.title,
+                        "attempts": item.attempts,
+                        "error": item.error,
+                    }
+                    for item in await outbox.dead_letters(entry.runtime_data.store, name, DEAD_LETTERS_SHOWN)
+                ],
+            }
+            for name, health in coordinator.forwarding.health().items()
+        },
+        "import": async_redact_data(coordinator.importer.progress.as_dict(), TO_REDACT),
     }

@@ -13,12 +13,13 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackData
+from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackData, speaker_signal
 from .entity import SpinStackEntity, SpinStackSpeakerEntity
 
 # Coordinator-based: no polling, and entity updates are not limited.
@@ -61,6 +62,28 @@ def _timestamp(value: float | None) -> datetime | None:
     return dt_util.utc_from_timestamp(value) if value else None
 
 
+def _import_attributes(data: SpinStackData) -> dict[str, Any]:
+    progress = data.importing.as_dict()
+    progress.pop("percent")
+    for key in ("started_at", "finished_at"):
+        progress[key] = _timestamp(progress[key])
+    return progress
+
+
+def _forwarding_attributes(data: SpinStackData) -> dict[str, Any]:
+    return {
+        name: {
+            "state": health.state,
+            "pending": health.pending,
+            "dead_letters": health.dead,
+            "delivered": health.delivered,
+            "error": health.error,
+        }
+        for name, health in data.forwarders.items()
+        if health.enabled or health.pending or health.dead
+    }
+
+
 SENSORS: tuple[SpinStackSensorDescription, ...] = (
     SpinStackSensorDescription(
         key="last_track",
@@ -91,6 +114,21 @@ SENSORS: tuple[SpinStackSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value=lambda data: _timestamp(data.last_event_at),
+    ),
+    SpinStackSensorDescription(
+        key="import_progress",
+        translation_key="import_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        value=lambda data: data.importing.percent,
+        attributes=_import_attributes,
+    ),
+    SpinStackSensorDescription(
+        key="forwarding_backlog",
+        translation_key="forwarding_backlog",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value=lambda data: sum(health.pending + health.dead for health in data.forwarders.values()),
+        attributes=_forwarding_attributes,
     ),
 )
 
@@ -134,6 +172,11 @@ class NowPlayingSensor(SpinStackSpeakerEntity, SensorEntity):
 
     def __init__(self, coordinator: SpinStackCoordinator, description: SensorEntityDescription, uid: str) -> None:
         super().__init__(coordinator, description, uid)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        signal = speaker_signal(self.coordinator.config_entry.entry_id, self.uid)
+        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self.async_write_ha_state))
 
     @property
     def native_value(self) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 import time
 from typing import Any
 
@@ -14,6 +16,9 @@ import probatio as vol
 from .const import DOMAIN
 from .coordinator import SpinStackConfigEntry
 from .enricher import plugin_options
+from .forwarding import FORWARDERS
+from .history import ExportRow, HistoryFormatError, write_csv, write_jsonl
+from .importer import DEFAULT_TOLERANCE, ImportBusyError
 from .insights import PERIODS, VIEWS, Insights, InsightsError, Request
 from .plugins import PluginError, PluginMisconfigured, TrackQuery, isrc_lookup
 
@@ -23,6 +28,10 @@ SERVICE_RECENT_PLAYS = "recent_plays"
 SERVICE_GET_INSIGHTS = "get_insights"
 SERVICE_LOOKUP_ISRC = "lookup_isrc"
 SERVICE_ENRICH = "enrich"
+SERVICE_IMPORT_HISTORY = "import_history"
+SERVICE_EXPORT = "export"
+SERVICE_RETRY_FORWARDING = "retry_forwarding"
+EXPORT_FORMATS = ("csv", "jsonl")
 
 RECENT_PLAYS_SCHEMA = vol.Schema(
     {
@@ -55,6 +64,29 @@ ENRICH_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional("cancel", default=False): cv.boolean,
+    }
+)
+IMPORT_HISTORY_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Exclusive("path", "source"): vol.All(cv.string, vol.Length(min=1, max=4096)),
+        vol.Exclusive("lastfm_user", "source"): vol.All(cv.string, vol.Length(min=1, max=64)),
+        vol.Optional("lastfm_api_key"): vol.All(cv.string, vol.Length(min=1, max=64)),
+        vol.Optional("tolerance", default=DEFAULT_TOLERANCE): vol.All(vol.Coerce(int), vol.Range(min=0, max=600)),
+        vol.Optional("cancel", default=False): cv.boolean,
+    }
+)
+EXPORT_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("path"): vol.All(cv.string, vol.Length(min=1, max=4096)),
+        vol.Optional("format", default="csv"): vol.In(EXPORT_FORMATS),
+    }
+)
+RETRY_FORWARDING_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional("target"): vol.In(tuple(FORWARDERS)),
     }
 )
 
@@ -169,6 +201,101 @@ def _progress(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
     return {plugin: dict(states) for plugin, states in counts.items()}
 
 
+def allowed_path(hass: HomeAssistant, given: str) -> Path:
+    """A path under Home Assistant's config folder (relative paths are taken from there) that Home Assistant allows
+    (``allowlist_external_dirs``, and no way out of it through ``..`` or links): else a translated error."""
+    path = Path(given)
+    if not path.is_absolute():
+        path = Path(hass.config.path(given))
+    resolved = Path(os.path.realpath(path))
+    if not hass.config.is_allowed_path(str(resolved)):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="path_not_allowed", translation_placeholders={"path": given}
+        )
+    return resolved
+
+
+async def _import_history(call: ServiceCall) -> ServiceResponse:
+    """Start (or resume, or with cancel stop) a history import; returns its progress at once."""
+    entry = _entry(call.hass, call)
+    importer = entry.runtime_data.coordinator.importer
+    data = call.data
+    if data["cancel"]:
+        return {"import": (await importer.cancel()).as_dict()}
+    try:
+        if "path" in data:
+            path = allowed_path(call.hass, data["path"])
+            if not await call.hass.async_add_executor_job(path.is_file):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="import_file_missing",
+                    translation_placeholders={"path": data["path"]},
+                )
+            progress = await importer.start_file(path, data["tolerance"])
+        elif "lastfm_user" in data and data.get("lastfm_api_key"):
+            progress = await importer.start_lastfm(data["lastfm_user"], data["lastfm_api_key"], data["tolerance"])
+        else:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="import_source_missing")
+    except ImportBusyError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="import_running", translation_placeholders={"source": str(err)}
+        ) from err
+    except HistoryFormatError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="import_format", translation_placeholders={"error": str(err)}
+        ) from err
+    return {"import": progress.as_dict()}
+
+
+def _export_file(store: Any, path: Path, fmt: str) -> int:
+    """Write every play to ``path`` (blocking: a worker thread), through a temporary file renamed at the end."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    rows = (
+        ExportRow(
+            play=record.play,
+            origin=record.origin,
+            isrc=record.isrc,
+            track_mbid=record.track_mbid,
+            artist_mbid=record.artist_mbid,
+            album_mbid=record.album_mbid,
+        )
+        for record in store.read_plays()
+    )
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            written = write_csv(rows, out) if fmt == "csv" else write_jsonl(rows, out)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
+async def _export(call: ServiceCall) -> ServiceResponse:
+    """Every play to a CSV (Last.fm's columns first, then SpinStack's) or ListenBrainz JSON lines file."""
+    entry = _entry(call.hass, call)
+    path = allowed_path(call.hass, call.data["path"])
+    try:
+        written = await call.hass.async_add_executor_job(
+            _export_file, entry.runtime_data.store, path, call.data["format"]
+        )
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={"path": call.data["path"], "error": str(err)},
+        ) from err
+    return {"path": str(path), "format": call.data["format"], "plays": written}
+
+
+async def _retry_forwarding(call: ServiceCall) -> ServiceResponse:
+    """Dead letters back in line, and every target tried now."""
+    entry = _entry(call.hass, call)
+    moved = await entry.runtime_data.coordinator.forwarding.retry(call.data.get("target"))
+    return {"retried": moved}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register SpinStack's services (once, whatever the number of entries)."""
@@ -195,4 +322,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_ENRICH, _enrich, schema=ENRICH_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_IMPORT_HISTORY,
+        _import_history,
+        schema=IMPORT_HISTORY_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_EXPORT, _export, schema=EXPORT_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_RETRY_FORWARDING,
+        _retry_forwarding,
+        schema=RETRY_FORWARDING_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )

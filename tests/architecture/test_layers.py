@@ -19,6 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "sonos": {"soco"},
     "insights": set(),
     "plugins": {"aiohttp"},
+    "history": set(),
+    "forwarding": {"aiohttp"},
 }
 FORBIDDEN_EVERYWHERE_BUT_TOP = {"homeassistant"}
 
@@ -82,3 +84,13 @@ def test_only_top_level_modules_import_home_assistant() -> None:
         if path.parent == PACKAGE:
             continue
         assert not (_imports(path) & FORBIDDEN_EVERYWHERE_BUT_TOP), path
+
+
+def test_history_reaches_only_the_engine() -> None:
+    for path in (PACKAGE / "history").rglob("*.py"):
+        assert _relative_imports(path) <= {"engine"}, path
+
+
+def test_forwarding_reaches_only_the_engine_and_the_plugins_http() -> None:
+    for path in (PACKAGE / "forwarding").rglob("*.py"):
+        assert _relative_imports(path) <= {"engine", "plugins"}, path

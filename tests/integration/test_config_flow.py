@@ -486,6 +486,8 @@ async def test_options_flow_saves_speakers_and_rules(hass: HomeAssistant, househ
             "musicbrainz": {},
             "discogs": {"enabled": True, "token": "secret-token"},
             "odesli": {},
+            "lastfm": {},
+            "listenbrainz": {},
         },
     }
     assert result["data"] == expected

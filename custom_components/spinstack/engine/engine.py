@@ -173,6 +173,17 @@ class Engine:
         ]
         return min(times) if times else None
 
+    def due(self, now: float) -> list[str]:
+        """The speakers with a threshold or a track's end at ``now`` or before: those a caller should read before
+        :meth:`advance` (the others have nothing due)."""
+        return [
+            speaker
+            for speaker, tracker in self._trackers.items()
+            if any(
+                wake is not None and wake <= now + _EPS for wake in (self._threshold_at(tracker), self._end_at(tracker))
+            )
+        ]
+
     def advance(self, now: float) -> list[Play]:
         """Let time pass without an observation up to ``now``: count the tracks whose threshold has been reached,
         and begin again the tracks that reached their end with no event since (a silent repeat)."""
