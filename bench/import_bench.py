@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 import csv
 from datetime import UTC, datetime
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -21,13 +22,31 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from typing import Any
 
-from custom_components.spinstack.engine import Play
-from custom_components.spinstack.history import Imported, Rejected, detect, read
-from custom_components.spinstack.store import Store
 
-from .history import generate
+def _without_home_assistant() -> None:
+    """In the import's own process (``python -m bench.import_bench``): SpinStack's pure packages without the
+    integration's ``__init__``, which imports Home Assistant, so that the peak memory measured is the import's own
+    (Home Assistant's, some 200 MB, is not in it). Where the integration is loaded already, nothing changes."""
+    if __name__ != "__main__" or "custom_components.spinstack" in sys.modules:
+        return
+    spec = importlib.util.find_spec("custom_components.spinstack")
+    assert spec is not None
+    assert spec.submodule_search_locations is not None
+    package = types.ModuleType("custom_components.spinstack")
+    package.__path__ = list(spec.submodule_search_locations)
+    sys.modules["custom_components.spinstack"] = package
+
+
+_without_home_assistant()
+
+from custom_components.spinstack.engine import Play  # noqa: E402 - after the package is set up
+from custom_components.spinstack.history import Imported, Rejected, detect, read  # noqa: E402
+from custom_components.spinstack.store import Store  # noqa: E402
+
+from .history import generate  # noqa: E402
 
 ZONE = "Europe/Paris"
 TICK = 0.01
@@ -106,6 +125,7 @@ async def _child(csv_path: Path, db_path: Path) -> dict[str, Any]:
         "stored": stored,
         "rejected": rejected,
         "tolerance_s": TOLERANCE,
+        # The process runs the import alone: Python, aiosqlite and SQLite's caches, without Home Assistant.
         "peak_rss_mb": _rss_mb(),
         "rss_before_import_mb": baseline,
         "loop_lag_ms": {

@@ -470,24 +470,15 @@ def raw_metadata_of(value: Any) -> Any:
         return None
 
 
-def _attribute_text(value: Any, name: str) -> str:
-    try:
-        found = getattr(value, name, None)
-    except Exception:  # noqa: BLE001 - a SoCoFault raises for any attribute
-        return "?"
-    return found.strip() if isinstance(found, str) else ""
-
-
 def item_less(meta: Any) -> bool:
     """A well-formed DIDL-Lite document with no item, or only empty ones (``<item></item>``): no metadata, and
-    nothing wrong with it."""
+    nothing wrong with it. An event's metadata is SoCo's object: its text is read as the reply would carry it."""
+    if meta is not None and not isinstance(meta, (str, bytes)):
+        meta = raw_metadata_of(meta)
     try:
         root = ET.fromstring(meta) if isinstance(meta, (str, bytes)) else None
     except ET.ParseError, ValueError:
         return False
-    if root is None and meta is not None and not isinstance(meta, (str, bytes)):
-        # SoCo's parsed object (an event's metadata): an item with nothing in it.
-        return not _attribute_text(meta, "title") and not _attribute_text(meta, "creator")
     if root is None or not root.tag.endswith("DIDL-Lite"):
         return False
     items = [child for child in root if child.tag.rpartition("}")[2] in {"item", "container"}]
