@@ -49,7 +49,7 @@ _HOUR = 3600
 _CACHE_KIB = 256 * 1024
 
 # Plays prepared per step, and the pause between steps (see _let_others_run).
-_PIECE = 8192
+_PIECE = 2048
 _PAUSE = 0.0002
 _PLAY_COLUMNS = 6
 _LOW_32 = (1 << 32) - 1
@@ -244,24 +244,33 @@ class Preparer:
             return self._prepare()
 
     def _prepare(self) -> Prepared | None:
-        pairs = list(itertools.islice(self._plays, next(self._sizes)))
-        if not pairs:
-            return None
-        batch = list(map(_play_of, pairs))
-        origins = list(map(_origin_of, pairs))
-        del pairs
+        # The source is read a piece at a time and each piece turned into columns at once, giving the GIL away
+        # between pieces: an import's parser is Python code that would otherwise keep the event loop waiting behind
+        # this thread and the writer's, and a chunk's plays kept alive together (a hundred thousand objects) would
+        # be moved to the collector's old generation and make it walk the whole heap, the event loop waiting.
+        size = next(self._sizes)
         new = NewNames()
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        for start in range(0, len(batch), _PIECE):
-            part_columns = self._columns(batch[start : start + _PIECE], origins[start : start + _PIECE], new)
-            for column, part in zip(columns, part_columns, strict=True):
+        count = 0
+        while count < size:
+            pairs = list(itertools.islice(self._plays, min(_PIECE, size - count)))
+            if not pairs:
+                break
+            count += len(pairs)
+            plays = list(map(_play_of, pairs))
+            origins = list(map(_origin_of, pairs))
+            del pairs
+            for column, part in zip(columns, self._columns(plays, origins, new), strict=True):
                 column.extend(part)
+            del plays, origins
             _let_others_run()
+        if not count:
+            return None
         order = self._order(columns[0])
         # The columns in that order, and the rows' values one after the other: a piece at a time, each C loop short.
-        values: list[Any] = [None] * (_PLAY_COLUMNS * len(batch))
+        values: list[Any] = [None] * (_PLAY_COLUMNS * count)
         ordered: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        for start in range(0, len(batch), _PIECE):
+        for start in range(0, count, _PIECE):
             positions = order[start : start + _PIECE]
             end = start + len(positions)
             for index, (column, into) in enumerate(zip(columns, ordered, strict=True)):
