@@ -3,10 +3,8 @@ too), a sleep that moves that clock, a plugin context pointed at the fakes, and 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable
 import json
-from pathlib import Path
 import random
 from typing import Any
 
@@ -16,7 +14,7 @@ import pytest_socket
 
 from custom_components.spinstack.engine import Play
 from custom_components.spinstack.forwarding import LastfmForwarder, ListenBrainzForwarder, Outgoing
-from custom_components.spinstack.plugins import PluginContext, RetryPolicy, user_agent_from_manifest, validate_options
+from custom_components.spinstack.plugins import PluginContext, RetryPolicy, validate_options
 from fakes import (
     LASTFM_API_KEY,
     LASTFM_SECRET,
@@ -26,32 +24,10 @@ from fakes import (
     FakeLastfm,
     FakeListenBrainz,
 )
+from tests.plugins.conftest import MANIFEST, REQUEST_TIMEOUT, ClockSleep, user_agent
 
-MANIFEST = Path(__file__).resolve().parents[2] / "custom_components" / "spinstack" / "manifest.json"
-REQUEST_TIMEOUT = 0.5  # short enough that a held request fails fast, long enough for a loaded machine
 HOUR = 3_600
 DAY = 86_400
-
-
-class ClockSleep:
-    """A sleep on a `FakeClock`: it lets the other ready tasks run, then moves the clock to the end of the sleep
-    (unless something moved it further already). Records every sleep."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.sleeps: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        target = self.clock() + max(0.0, seconds)
-        await asyncio.sleep(0)
-        if self.clock() < target:
-            self.clock.set(target)
-
-
-def user_agent() -> str:
-    """The User-Agent as the integration builds it, from its manifest."""
-    return user_agent_from_manifest(json.loads(MANIFEST.read_text()))
 
 
 def version() -> str:

@@ -28,8 +28,9 @@ from custom_components.spinstack.plugins import (
 )
 from fakes import LASTFM_PASSWORD, LASTFM_SECRET, LASTFM_SESSION_KEY, LASTFM_USER, FakeClock, FakeLastfm, RateLimit
 from fakes.lastfm import scrobbles_of, signature
+from tests.plugins.conftest import ClockSleep
 
-from .conftest import DAY, HOUR, ClockSleep, lastfm_forwarder, make_play, outgoing
+from .conftest import DAY, HOUR, lastfm_forwarder, make_play, outgoing
 
 ERROR_29 = {"error": 29, "message": "Rate Limit Exceeded - Your IP has made too many requests in a short period"}
 

@@ -11,8 +11,9 @@ import pytest
 from custom_components.spinstack.forwarding import FORWARDERS, ListenBrainzForwarder, Outgoing, Result
 from custom_components.spinstack.plugins import Options, PluginContext, PluginMisconfigured, PluginUnavailable
 from fakes import LISTENBRAINZ_TOKEN, FakeClock, FakeListenBrainz, RateLimit, max_in_window
+from tests.plugins.conftest import ClockSleep
 
-from .conftest import ClockSleep, listenbrainz_forwarder, make_play, outgoing, version
+from .conftest import listenbrainz_forwarder, make_play, outgoing, version
 
 RECORDING = "98255a8c-017a-4bc7-8dd6-1fa36124572b"
 ARTIST = "db92a151-1ac2-438b-bc43-b82e149ddd50"

@@ -12,8 +12,7 @@ from custom_components.spinstack.forwarding import recent_tracks_pages
 from custom_components.spinstack.plugins import PluginContext, PluginMisconfigured, PluginUnavailable
 from fakes import LASTFM_API_KEY, LASTFM_USER, FakeClock, FakeLastfm, RateLimit, max_in_window
 from fakes.lastfm import Scrobble
-
-from .conftest import ClockSleep
+from tests.plugins.conftest import ClockSleep
 
 
 async def read_all(context: PluginContext, **kwargs: Any) -> list[tuple[int, int, Any]]:
