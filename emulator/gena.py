@@ -45,6 +45,8 @@ class Faults:
     - `reorder_notifies`: NOTIFYs are sent in swapped pairs (SEQ 2 before SEQ 1); a NOTIFY with no successor
       within `reorder_window` real seconds goes out alone.
     - `refuse_renewals`: renewals (SUBSCRIBE with SID) get 412 Precondition Failed.
+    - `refuse_subscriptions`: new subscriptions (SUBSCRIBE without SID) get 503 Service Unavailable, as from a
+      speaker that has all the subscribers it takes (renewals of existing subscriptions are not affected).
     - `malformed_notifies`: NOTIFY bodies are cut in half (not well-formed XML).
     - `oversized_metadata`: when positive, the track metadata in AVTransport NOTIFYs carries that many extra bytes.
     """
@@ -55,6 +57,7 @@ class Faults:
     reorder_notifies: bool = False
     reorder_window: float = 0.5
     refuse_renewals: bool = False
+    refuse_subscriptions: bool = False
     malformed_notifies: bool = False
     oversized_metadata: int = 0
 
@@ -150,6 +153,8 @@ class Gena:
         """A new subscription; its initial event is queued at once (sent after a short real delay)."""
         if not callback or nt != "upnp:event":
             raise GenaError(412, "Precondition Failed")
+        if self.faults.refuse_subscriptions:
+            raise GenaError(503, "Service Unavailable")
         callbacks = [part.strip(" <") for part in callback.split(">") if part.strip(" <")]
         if not callbacks or not all(url.startswith("http://") for url in callbacks):
             raise GenaError(412, "Precondition Failed")

@@ -47,6 +47,8 @@ class SpeakerServer:
         self.speaker = speaker
         self.port = port
         self.silent = False
+        # Off the network: new connections are refused, and requests on connections opened before are cut.
+        self.refusing = False
         self._awake = asyncio.Event()
         self._awake.set()
         self.app = web.Application(middlewares=[self._offline_middleware])
@@ -82,9 +84,12 @@ class SpeakerServer:
             site = web.TCPSite(self._runner, self.speaker.ip, self.port, reuse_address=True)
             await site.start()
             self._site = site
+        self.refusing = False
 
     async def stop_listening(self) -> None:
-        """Stop accepting connections (clients get "connection refused")."""
+        """Stop accepting connections (clients get "connection refused"; a request on a connection kept alive from
+        before is cut: the client sees the connection reset)."""
+        self.refusing = True
         if self._site is not None:
             site, self._site = self._site, None
             await site.stop()
@@ -110,6 +115,10 @@ class SpeakerServer:
     # -- middleware --------------------------------------------------------------------------------------------------
     @web.middleware
     async def _offline_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.refusing:
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable  # never reaches the client: its connection is gone
         if self.silent:
             await self._awake.wait()
         response = await handler(request)

@@ -176,6 +176,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         self._writes: asyncio.Queue[Play] = asyncio.Queue()
         self._unwritten: list[Play] = []
         self._writer_error: str | None = None
+        self._write_lock = asyncio.Lock()
         self._wake_unsub: CALLBACK_TYPE | None = None
         self._midnight_unsub: CALLBACK_TYPE | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -442,16 +443,20 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
         """A threshold or a track's end is due: read the playing speakers' positions, then let the engine count."""
         # Only the speakers with something due: with many groups, each wake-up is one group's threshold.
         due = [self.listeners[uid] for uid in self.engine.due(self.now()) if uid in self.listeners]
-        await asyncio.gather(*(self._refresh(listener) for listener in due))
-        self._counted(self.engine.advance(self.now()))
+        read = await asyncio.gather(*(self._refresh(listener) for listener in due))
+        unreadable = {listener.uid for listener, ok in zip(due, read, strict=True) if not ok}
+        self._counted(self.engine.advance(self.now(), unreadable))
         self._schedule_wake()
         self._state_store.async_delay_save(self._state_data, STATE_SAVE_DELAY)
 
-    async def _refresh(self, listener: SpeakerListener) -> None:
+    async def _refresh(self, listener: SpeakerListener) -> bool:
+        """Read a speaker at a wake-up; False when it could not be read."""
         try:
             await listener.refresh()
         except Exception as err:  # noqa: BLE001 - the engine counts on wall time when the speaker cannot be read
             _LOGGER.debug("Could not read %s at a wake-up: %s", listener.uid, err)
+            return False
+        return True
 
     # -- writing -------------------------------------------------------------------------------------------------
     def _queue_write(self, play: Play) -> None:
@@ -467,20 +472,26 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
                 await asyncio.sleep(backoff.next())
 
     async def _write_next(self) -> bool:
-        """Write the oldest unwritten play; False when the store refused it (kept for the next try)."""
-        if not self._unwritten:
-            return True
-        play = self._unwritten[0]
-        try:
-            row_id = await self.store.add_play(play, forward_to=self.forwarding.targets)
-        except (sqlite3.Error, OSError) as err:
-            if self._writer_error is None:
-                _LOGGER.exception("Cannot write a play to %s; it is kept and retried", self.store.path)
-            self._writer_error = f"{type(err).__name__}: {err}"
-            self._state_store.async_delay_save(self._state_data, STATE_SAVE_DELAY)
-            self.async_update_listeners()
-            return False
-        self._unwritten.pop(0)
+        """Write the oldest unwritten play; False when the store refused it (kept for the next try).
+
+        The writer and a stop's last chance both call this: one at a time, each taking the play it wrote off the
+        list by identity (never "the first", which may be the next play by then)."""
+        async with self._write_lock:
+            if not self._unwritten:
+                return True
+            play = self._unwritten[0]
+            try:
+                row_id = await self.store.add_play(play, forward_to=self.forwarding.targets)
+            except (sqlite3.Error, OSError) as err:
+                if self._writer_error is None:
+                    _LOGGER.exception("Cannot write a play to %s; it is kept and retried", self.store.path)
+                self._writer_error = f"{type(err).__name__}: {err}"
+                self._state_store.async_delay_save(self._state_data, STATE_SAVE_DELAY)
+                if self.data is not None:
+                    # Health says so now, not with the next observation (none may come while nothing plays).
+                    self.async_set_updated_data(self._with_speakers(self.data))
+                return False
+            self._unwritten[:] = [queued for queued in self._unwritten if queued is not play]
         if self._writer_error is not None:
             _LOGGER.info("Plays are written again to %s", self.store.path)
             self._writer_error = None

@@ -7,6 +7,7 @@ and may save :meth:`Engine.snapshot` and :meth:`Engine.restore` it so that a res
 
 from __future__ import annotations
 
+from collections.abc import Collection
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -184,9 +185,13 @@ class Engine:
             )
         ]
 
-    def advance(self, now: float) -> list[Play]:
+    def advance(self, now: float, unreadable: Collection[str] = ()) -> list[Play]:
         """Let time pass without an observation up to ``now``: count the tracks whose threshold has been reached,
-        and begin again the tracks that reached their end with no event since (a silent repeat)."""
+        and begin again the tracks that reached their end with no event since (a silent repeat).
+
+        ``unreadable`` names the speakers a caller could not read (off the network): a track of theirs that reached
+        its end is over there, not begun again, since nothing shows that it was (counting a silent repeat at each
+        end would count tracks nobody may have heard); the next observation starts what plays then."""
         out = _Outcome()
         for tracker in self._trackers.values():
             for _ in range(MAX_SILENT_LOOPS + 2):
@@ -194,6 +199,12 @@ class Engine:
                 if listen is None or tracker.last_t is None:
                     break
                 end_at = self._end_at(tracker)
+                if end_at is not None and end_at <= now + _EPS and tracker.speaker in unreadable:
+                    # Credited up to the track's end (played on, unless an event had said otherwise), then over.
+                    self._end(tracker, end_at - END_SLACK, out)
+                    tracker.playing = False
+                    tracker.last_t, tracker.last_pos = end_at - END_SLACK, None
+                    break
                 if end_at is not None and end_at <= now + _EPS and tracker.last_pos is not None:
                     # Played to its end and began again without a word from the speaker.
                     ended = tracker.last_t + max(0.0, listen.duration - tracker.last_pos)
@@ -369,6 +380,12 @@ class Engine:
                 listen.heard += min(dt, max(0.0, pos - last))
             return
         if tracker.playing:
+            if obs.state is TransportState.PAUSED_PLAYBACK and pos is not None and last is not None:
+                # Found paused by a read, before or without an event of it (a NOTIFY lost): when it paused is
+                # unknown, and only the time its position shows it played is heard. (A stop resets the position:
+                # see SpeakerListener.refresh for a stop found with no event.)
+                listen.heard += min(dt, max(0.0, pos - last))
+                return
             # Heard time is PLAYING wall time: a seek forward adds nothing, a seek back replays real listening.
             listen.heard += dt
 

@@ -16,6 +16,8 @@ import logging
 import random
 from typing import Any, Protocol, TypeVar
 
+import soco
+
 from ..engine import Observation
 from .state import SpeakerState
 from .topology import GroupMember, parse_zone_group_state
@@ -56,6 +58,13 @@ class ListenerHealth:
     subscriptions: int = 0
     failures: int = 0
     last_error: str | None = None
+    # The local port SoCo's event listener takes this speaker's NOTIFYs on (SoCo takes the next free port when the
+    # one it is configured with, soco.config.EVENT_LISTENER_PORT, is taken by another program).
+    event_port: int | None = None
+
+
+class EventsUnavailableError(Exception):
+    """SoCo's event listener is not running (it found no free port): a subscription would carry no events."""
 
 
 class Backoff:
@@ -73,6 +82,31 @@ class Backoff:
     def reset(self) -> None:
         """After a success."""
         self._next = self._first
+
+
+def _event_listener(subscription: Any) -> Any:
+    """SoCo's event listener: the subscription's, or that of the events module SoCo is configured with."""
+    if subscription is not None and (found := getattr(subscription, "event_listener", None)) is not None:
+        return found
+    return getattr(soco.config.EVENTS_MODULE, "event_listener", None)
+
+
+def _requested_port(subscription: Any) -> int | None:
+    port = getattr(_event_listener(subscription), "requested_port_number", None)
+    return port if isinstance(port, int) else None
+
+
+def _events_unavailable(subscription: Any) -> str | None:
+    """Why no NOTIFY can arrive, if SoCo's event listener is not running; None when it runs."""
+    listener = _event_listener(subscription)
+    if listener is None or getattr(listener, "is_running", True):
+        return None
+    first = _requested_port(subscription)
+    ports = f"ports {first}-{first + 99}" if first is not None else "its ports"
+    return (
+        f"SoCo's event listener is not running ({ports} taken by other programs, or no local address reaches the"
+        " speaker): no events can arrive"
+    )
 
 
 class SpeakerListener:
@@ -108,6 +142,10 @@ class SpeakerListener:
         self._task: asyncio.Task[None] | None = None
         self._last_seq: dict[str, int] = {}
         self._boot_seq: int | None = None
+        # The transport state the last AVTransport event of the current subscription reported.
+        self._evented_state: str | None = None
+        # When the last observation this listener reported was made.
+        self._reported_at: float | None = None
         self._refreshing = False
         self._refresh_again = False
         self._refresh_task: asyncio.Task[None] | None = None
@@ -165,7 +203,11 @@ class SpeakerListener:
             else:
                 backoff.reset()
                 self._set_state(ListenerState.SUBSCRIBED)
-                await self.refresh()
+                try:
+                    await self._read()
+                except Exception as err:  # noqa: BLE001 - unreadable right after subscribing: a network failure
+                    # marks the subscription lost (see _read); anything else waits for the next event or wake-up.
+                    _LOGGER.debug("Reading %s after subscribing failed: %s", self.uid, err)
                 await self._lost.wait()
                 _LOGGER.info("Events from %s stopped (%s); resubscribing", self.uid, self.health.last_error)
             await self._unsubscribe()
@@ -174,6 +216,10 @@ class SpeakerListener:
     async def _subscribe(self) -> None:
         self._lost.clear()
         self._last_seq.clear()
+        # A new subscription is the speaker's as it is now: the boot sequence its first topology event carries is
+        # the one to compare later ones with (a reboot before it, the reason of this subscription maybe, is past).
+        self._boot_seq = None
+        self._evented_state = None
         device = self.device
         # SoCo reads these with blocking calls inside subscribe(); read them here, off the loop, first.
         await self._run_blocking(lambda: (device.uid, device.household_id))
@@ -181,11 +227,40 @@ class SpeakerListener:
             (self.device.avTransport, self._on_av_event),
             (self.device.zoneGroupTopology, self._on_topology_event),
         ):
-            subscription = await service.subscribe(requested_timeout=self._subscription_seconds, auto_renew=True)
+            subscription = await self._subscribe_to(service)
             subscription.callback = callback
             subscription.auto_renew_fail = self._on_renew_failed
             self._subscriptions.append(subscription)
         self.health.subscriptions += 1
+
+    async def _subscribe_to(self, service: Any) -> Any:
+        """One subscription, with events that can arrive: SoCo's event listener must be running (it tries ports from
+        soco.config.EVENT_LISTENER_PORT on, and goes on without one when every port it tries is taken)."""
+        try:
+            subscription = await service.subscribe(requested_timeout=self._subscription_seconds, auto_renew=True)
+        except Exception as err:
+            if (reason := _events_unavailable(None)) is not None:
+                raise EventsUnavailableError(reason) from err
+            raise
+        if (reason := _events_unavailable(subscription)) is not None:
+            # Should SoCo subscribe all the same (with the callback address of an earlier run of its listener), the
+            # NOTIFYs would go nowhere while this listener looked subscribed.
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+            raise EventsUnavailableError(reason)
+        address: tuple[Any, ...] = tuple(getattr(getattr(subscription, "event_listener", None), "address", ()) or ())
+        if len(address) == 2 and address[1] != self.health.event_port:
+            self.health.event_port = int(address[1])
+            wanted = _requested_port(subscription)
+            if wanted is not None and self.health.event_port != wanted:
+                # Worth knowing where a firewall lets only SoCo's usual port through.
+                _LOGGER.info(
+                    "Events from %s arrive on port %s: port %s, SoCo's first choice, is taken by another program",
+                    self.uid,
+                    self.health.event_port,
+                    wanted,
+                )
+        return subscription
 
     async def _unsubscribe(self) -> None:
         subscriptions, self._subscriptions = self._subscriptions, []
@@ -213,7 +288,7 @@ class SpeakerListener:
         """Poll the speaker's state until ``deadline`` (loop time): the only time SpinStack polls."""
         while (left := deadline - self._now_monotonic()) > 0:
             try:
-                await self.refresh()
+                await self._read()
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - unreachable: wait and try again
@@ -247,7 +322,8 @@ class SpeakerListener:
         except Exception:
             _LOGGER.exception("Ignoring an AVTransport event from %s that could not be read", self.uid)
             return
-        self._on_observation(self.state.observation(self._now()))
+        self._evented_state = self.state.variables.get("transport_state")
+        self._report(self.state.observation(self._now()))
         # Events carry no position; read it now so that repeats and restarts are seen.
         self._request_refresh()
 
@@ -294,7 +370,7 @@ class SpeakerListener:
             while True:
                 self._refresh_again = False
                 try:
-                    await self.refresh()
+                    await self._read()
                 except Exception as err:  # noqa: BLE001 - a failed read is retried by the next event or poll
                     _LOGGER.debug("Reading the position of %s failed: %s", self.uid, err)
                 if not self._refresh_again:
@@ -303,7 +379,35 @@ class SpeakerListener:
             self._refreshing = False
 
     async def refresh(self) -> Observation:
-        """Read the speaker's transport state and position (two SOAP calls) and report an observation."""
+        """Read the speaker's transport state and position and report an observation: the read of a wake-up (a
+        threshold or a track's end is due and no event says what happened).
+
+        While subscribed, a transport state other than the one the last event reported means events were missed:
+        the subscription may be dead without a word (a speaker that rebooted forgets its subscribers, and nothing
+        says so until the renewal, up to 25 minutes later, unless another room's topology event tells) or a NOTIFY
+        was lost. The subscription is then renewed at once, and health counts the failure.
+        """
+        observation, transport_state = await self._read(wake_up=True)
+        evented = self._evented_state
+        if (
+            self.health.state is ListenerState.SUBSCRIBED
+            and evented is not None
+            and transport_state is not None
+            and transport_state != evented
+            and "TRANSITIONING" not in (transport_state, evented)
+        ):
+            self.health.failures += 1
+            self.health.last_error = f"events missed: the speaker is {transport_state}, its last event said {evented}"
+            self._lost.set()
+        return observation
+
+    async def _read(self, *, wake_up: bool = False) -> tuple[Observation, str | None]:
+        """Read the speaker's transport state and position (three SOAP calls) and report an observation; returns it
+        and the transport state read.
+
+        A wake-up read that finds the speaker stopped while its last event said it played (the stop's NOTIFY lost,
+        or a reboot nobody reported) cannot tell when it stopped, and a stop resets the position: the observation
+        is reported at the time of the last one, so that no time is counted as heard that nothing shows was."""
         device = self.device
 
         def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -312,7 +416,18 @@ class SpeakerListener:
             media = device.avTransport.GetMediaInfo([("InstanceID", 0)])
             return transport, position, media
 
-        transport, position_info, media = await self._run_blocking(read)
+        generation = self.health.subscriptions
+        try:
+            transport, position_info, media = await self._run_blocking(read)
+        except OSError as err:
+            # The speaker does not answer (off the network, powered off, rebooting): its subscription cannot be
+            # trusted (NOTIFYs sent meanwhile are lost, a reboot forgets it) and health must say so. Only for the
+            # subscription this read began under: a read that began before a resubscription says nothing of it.
+            if self.health.state is ListenerState.SUBSCRIBED and generation == self.health.subscriptions:
+                self.health.failures += 1
+                self.health.last_error = f"unreachable: {type(err).__name__}: {err}"
+                self._lost.set()
+            raise
         self.state.apply_avtransport(
             {
                 "transport_state": transport.get("CurrentTransportState"),
@@ -320,6 +435,20 @@ class SpeakerListener:
             }
         )
         position = self.state.apply_position_info(position_info)
-        observation = self.state.observation(self._now(), position)
+        state = transport.get("CurrentTransportState")
+        now = self._now()
+        if (
+            wake_up
+            and state == "STOPPED"
+            and self._evented_state == "PLAYING"
+            and self.health.state is ListenerState.SUBSCRIBED
+            and self._reported_at is not None
+        ):
+            now = min(now, self._reported_at)
+        observation = self.state.observation(now, position)
+        self._report(observation)
+        return observation, state if isinstance(state, str) else None
+
+    def _report(self, observation: Observation) -> None:
+        self._reported_at = observation.t
         self._on_observation(observation)
-        return observation
