@@ -136,6 +136,37 @@ def test_silence_past_the_end_of_a_track_is_a_repeat() -> None:
     assert [p.started_at for p in plays] == [200]
 
 
+def test_a_track_of_a_speaker_that_cannot_be_read_ends_at_its_end_and_is_not_repeated() -> None:
+    """Off the network, nothing shows that the track began again: it counted on wall time, then it is over."""
+    engine = Engine()
+    engine.observe(track(0, position=0))
+    assert [p.started_at for p in engine.advance(100, unreadable={"RINCON_A"})] == [0]
+    assert engine.advance(203, unreadable={"RINCON_A"}) == []
+    assert engine.now_playing("RINCON_A") is None
+    assert engine.next_wakeup() is None
+    assert engine.advance(1000) == []
+    # Back on the network, 40 s into another track: that track, from its real start, once 100 s more are heard.
+    engine.observe(track(1000, position=40, track_uri=TRACK2, title="Aerodynamic"))
+    assert [(p.title, p.started_at) for p in engine.advance(1100)] == [("Aerodynamic", 960)]
+
+
+def test_a_pause_found_by_a_read_credits_only_what_the_position_shows() -> None:
+    """The pause's event was lost: the read 100 s later finds it paused at 40 s, so 40 s were heard, not 100."""
+    engine = Engine()
+    engine.observe(track(0, position=0))
+    assert engine.observe(track(100, PAUSED, position=40)) == []
+    listen = engine.now_playing("RINCON_A")
+    assert listen is not None
+    assert listen.heard == pytest.approx(40)
+    # A pause seen by its event (no position) is credited on wall time as before.
+    engine = Engine()
+    engine.observe(track(0, position=0))
+    engine.observe(track(100, PAUSED))
+    listen = engine.now_playing("RINCON_A")
+    assert listen is not None
+    assert listen.counted
+
+
 def test_a_seek_near_the_end_waits_for_the_end_not_the_threshold() -> None:
     engine = Engine()
     engine.observe(track(0, position=0))
