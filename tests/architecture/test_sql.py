@@ -13,9 +13,12 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from dataclasses import dataclass
+import json
 from pathlib import Path
 import re
 import tomllib
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "custom_components" / "spinstack"
@@ -45,21 +48,73 @@ SQL_WORDS = re.compile(
 
 @dataclass(frozen=True)
 class Reviewed:
-    """A reviewed site: how many interpolations the function has, and what each puts into the SQL."""
+    """A reviewed site: how many interpolations the function has, and what each puts into the SQL; for the insights
+    (STRICT), also the source of every expression put into the text, exactly."""
 
     count: int
     puts: str
+    expressions: frozenset[str] | set[str] | None = None
 
 
 NAMES = "fixed table and column names, SQL fragments written in the code, ? placeholders"
 PRAGMA = "an int (a constant or a loop counter, formatted :d) in a PRAGMA, which takes no bound parameters"
-INTEGERS = "integers formatted with int() (ids read from the store, limits): values written into the text"
+# Files where every expression put into SQL text is listed (Reviewed.expressions), and none may hold a value.
+STRICT = ("insights/",)
+# How ? placeholders are written.
+MARKS = "','.join('?' * len(values))"
+MARKS_GEN = "','.join(('?' for _ in values))"
 NOT_SQL = "not SQL"
 
 # (file under custom_components/spinstack, function or module-level name): the review.
 REVIEWED: dict[tuple[str, str], Reviewed] = {
     # -- fixed names and fragments only --------------------------------------------------------------------------
-    ("insights/views.py", "Insights._scope"): Reviewed(2, f"{NAMES}: the column of each filter, one ? per value"),
+    ("insights/views.py", "Insights._scope"): Reviewed(
+        2, f"{NAMES}: the column of each filter, one ? per value", {"column", "' AND '.join(clauses)", MARKS_GEN}
+    ),
+    # The insights: names of views._NAMES only, through views._name (which refuses any other), and filters and lists
+    # of ids as ? placeholders (views._in: one ? per value, or one JSON array for json_each).
+    ("insights/views.py", "_in"): Reviewed(2, f"{NAMES}: a column of _NAMES, one ? per value", {"column", MARKS}),
+    ("insights/views.py", "_Scope.ctx"): Reviewed(1, f"{NAMES}: _in's ` AND column IN (?, ...)`", {"sql"}),
+    ("insights/views.py", "_Scope.by_context"): Reviewed(1, f"{NAMES}: _in's ` AND context_id IN (?, ...)`", {"sql"}),
+    ("insights/views.py", "Insights._days"): Reviewed(1, f"{NAMES}: _Scope.by_context", {"contexts"}),
+    ("insights/views.py", "Insights._active_days"): Reviewed(1, f"{NAMES}: _Scope.by_context", {"contexts"}),
+    ("insights/views.py", "Insights._view_summary"): Reviewed(1, f"{NAMES}: _Scope.ctx", {"kept"}),
+    ("insights/views.py", "Insights._long_sums"): Reviewed(
+        2, f"{NAMES}: the key column (_name); _Scope.ctx, _Scope.by_context", {"_name(by)", "kept", "contexts"}
+    ),
+    ("insights/views.py", "Insights._sums"): Reviewed(
+        8,
+        f"{NAMES}: roll-up and counter names, key expressions and joins (each through _name), LIMIT ?; _Scope.ctx; "
+        "the UNION ALL of the parts built here",
+        {
+            "key",
+            "r_ctx",
+            "r_year",
+            "plays_key",
+            "join",
+            "_name(counters)",
+            "kept",
+            "in_r",
+            "in_plays",
+            "order",
+            "' UNION ALL '.join(parts)",
+        },
+    ),
+    ("insights/views.py", "Insights._top_by_counter"): Reviewed(
+        3, f"{NAMES}: a counter table (_name); a roll-up joined on it, built by _sums", {"counters", "source"}
+    ),
+    ("insights/views.py", "Insights._names"): Reviewed(
+        1, f"{NAMES}: a select of _NAME_QUERIES (a dict literal); _in over its id column", {"select", "where"}
+    ),
+    ("insights/views.py", "Insights._view_breakdown"): Reviewed(1, f"{NAMES}: _Scope.by_context", {"contexts"}),
+    ("insights/views.py", "Insights._view_discovery"): Reviewed(1, f"{NAMES}: _Scope.ctx", {"kept"}),
+    ("insights/views.py", "Insights._all_time_discovery"): Reviewed(1, f"{NAMES}: _Scope.ctx", {"kept"}),
+    ("insights/views.py", "Insights._view_genres"): Reviewed(1, f"{NAMES}: _in over artist_id", {"where"}),
+    ("insights/views.py", "Insights._view_on_this_day"): Reviewed(1, f"{NAMES}: _Scope.ctx", {"kept"}),
+    ("insights/views.py", "Insights._view_comebacks"): Reviewed(1, f"{NAMES}: _in over a.id", {"candidates"}),
+    ("insights/views.py", "Insights.plays"): Reviewed(
+        2, f"{NAMES}: the drill's clauses (literals, ? each); _Scope.ctx", {"clause", "conditions", "kept"}
+    ),
     ("store/bulk.py", "_insert_plays_sql"): Reviewed(1, f"{NAMES}: a table name, one (?,?,?,?,?,?) per row"),
     ("store/bulk.py", "_CREATE_INCOMING"): Reviewed(2, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "_INSERT_NEW_PLAYS"): Reviewed(1, f"{NAMES}: the column list, the temporary table's name"),
@@ -84,26 +139,6 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/store.py", "Store.explain"): Reviewed(1, "EXPLAIN QUERY PLAN put before a stored statement"),
     ("store/bulk.py", "BulkWriter.open"): Reviewed(1, f"{PRAGMA}: cache_size"),
     ("store/schema.py", "migrate"): Reviewed(1, f"{PRAGMA}: user_version"),
-    # -- integers written into the text (safe: int() leaves only digits; still values, reported to be bound) -------
-    ("insights/views.py", "_Scope.ctx"): Reviewed(1, f"{INTEGERS}: the filter's context ids"),
-    ("insights/views.py", "_Scope.by_context"): Reviewed(1, f"{INTEGERS}: the filter's (or every) context ids"),
-    ("insights/views.py", "Insights._days"): Reviewed(1, f"{INTEGERS}: _Scope.by_context"),
-    ("insights/views.py", "Insights._long_sums"): Reviewed(2, f"{NAMES} (the key column); {INTEGERS}: _Scope.ctx"),
-    ("insights/views.py", "Insights._sums"): Reviewed(
-        8, f"{NAMES} (roll-up names, key expressions, joins); {INTEGERS}: LIMIT, _Scope.ctx"
-    ),
-    ("insights/views.py", "Insights._names"): Reviewed(1, f"{INTEGERS}: artist, track or album ids, by .format"),
-    ("insights/views.py", "Insights._view_breakdown"): Reviewed(1, f"{INTEGERS}: _Scope.by_context"),
-    ("insights/views.py", "Insights._view_discovery"): Reviewed(1, f"{INTEGERS}: _Scope.ctx"),
-    ("insights/views.py", "Insights._all_time_discovery"): Reviewed(
-        3, f"{NAMES} (a sub-select); {INTEGERS}: _Scope.ctx, NEW_ARTISTS_LIMIT"
-    ),
-    ("insights/views.py", "Insights._view_genres"): Reviewed(1, f"{INTEGERS}: artist ids, by .format"),
-    ("insights/views.py", "Insights._view_on_this_day"): Reviewed(1, f"{INTEGERS}: _Scope.ctx"),
-    ("insights/views.py", "Insights._view_comebacks"): Reviewed(1, f"{INTEGERS}: artist ids"),
-    ("insights/views.py", "Insights.plays"): Reviewed(
-        2, f"{NAMES} (the drill's clauses, ? each); {INTEGERS}: _Scope.ctx"
-    ),
     # -- text that reads as SQL but is not -----------------------------------------------------------------------
     ("plugins/musicbrainz.py", "search_recordings"): Reviewed(1, f"{NOT_SQL}: a Lucene query for MusicBrainz' search"),
 }
@@ -141,12 +176,27 @@ def _added(node: ast.AST) -> list[ast.AST]:
     return [node]
 
 
+def _interpolated(node: ast.AST) -> list[ast.AST]:
+    """What an interpolation site puts into the text: each expression other than a string literal."""
+    if isinstance(node, ast.JoinedStr):
+        return [value.value for value in node.values if isinstance(value, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return [operand for operand in (node.left, node.right) if not _is_text(operand)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        receiver = [] if _is_text(node.func.value) else [node.func.value]
+        return [*receiver, *node.args, *(keyword.value for keyword in node.keywords)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [operand for operand in _added(node) if not _is_text(operand)]
+    return []
+
+
 class _Sites(ast.NodeVisitor):
     """Every interpolation site of a module, by the function (or module-level name) it is in."""
 
     def __init__(self) -> None:
         self.scope: list[str] = []
         self.found: dict[int, tuple[str, int]] = {}
+        self.nodes: dict[int, ast.AST] = {}
         self.assigned: dict[tuple[str, str], list[ast.AST]] = {}
 
     def _name(self) -> str:
@@ -184,6 +234,14 @@ class _Sites(ast.NodeVisitor):
 
     def _add(self, node: ast.AST) -> None:
         self.found.setdefault(id(node), (self._name(), getattr(node, "lineno", 0)))
+        self.nodes.setdefault(id(node), node)
+
+    def expressions(self) -> dict[str, set[str]]:
+        """By function: the source of each expression its sites put into SQL text."""
+        found: dict[str, set[str]] = {}
+        for key, (scope, _line) in self.found.items():
+            found.setdefault(scope, set()).update(ast.unparse(e) for e in _interpolated(self.nodes[key]))
+        return found
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
         if _is_interpolation(node) and SQL_WORDS.search(_literal_text(node)):
@@ -246,6 +304,56 @@ def test_every_interpolation_into_sql_is_reviewed() -> None:
     assert not changed, f"sites whose number of interpolations changed (found, listed): review them again: {changed}"
 
 
+def _expressions() -> dict[tuple[str, str], set[str]]:
+    found: dict[tuple[str, str], set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(STRICT):
+            visitor = _Sites()
+            visitor.visit(ast.parse(path.read_text(), filename=str(path)))
+            for scope, expressions in visitor.expressions().items():
+                found[(relative, scope)] = expressions
+    return found
+
+
+def test_the_insights_put_no_value_into_sql() -> None:
+    """In the insights, each expression put into SQL text is one reviewed by name: a fixed name checked by
+    views._name, ? placeholders, or a fragment built of those. No int(), str(), repr() or format of a value."""
+    found = _expressions()
+    assert found, "the checker found no site in the insights"
+    for site, expressions in found.items():
+        review = REVIEWED.get(site)
+        assert review is not None, f"{site}: not reviewed"
+        assert review.expressions is not None, f"{site}: reviewed without its expressions"
+        assert expressions == set(review.expressions), f"{site}: put into SQL {sorted(expressions)}"
+        for expression in expressions:
+            assert not re.search(r"\b(?:int|str|repr|float|hex|format)\(|%|!r|:d", expression), (site, expression)
+    for file, scope in REVIEWED:
+        if file.startswith(STRICT):
+            assert (file, scope) in found, f"{file}: {scope} is listed but has no site any more"
+
+
+def test_the_insights_names_are_a_closed_set() -> None:
+    """views._name lets only the names of views._NAMES through; views._in writes only ? placeholders."""
+    from custom_components.spinstack.insights import views  # noqa: PLC0415 - the module under review
+
+    for name in views._NAMES:
+        assert views._name(name) == name
+        assert not re.search(r"\d{3,}|'|;|--", name), name
+    for bad in ("artists; DROP TABLE plays", "1 OR 1", "r_ctx_track2", "context_id IN (1)"):
+        with pytest.raises(ValueError, match="not a known SQL name"):
+            views._name(bad)
+    sql, params = views._in("context_id", [3, 1, 2])
+    assert (sql, params) == ("context_id IN (?,?,?)", [3, 1, 2])
+    sql, params = views._in("context_id", list(range(views._MARKS_MAX + 1)))
+    assert sql == "context_id IN (SELECT value FROM json_each(?))"
+    assert json.loads(params[0]) == list(range(views._MARKS_MAX + 1))
+    for select, column in views._NAME_QUERIES.values():
+        assert column in views._NAMES
+        assert "?" not in select, select
+        assert not re.search(r"\d", select), select
+
+
 def test_the_checker_sees_interpolation() -> None:
     """The checker itself: each way of putting a value into SQL is a site; bound parameters and literals are not."""
     code = """
@@ -269,6 +377,8 @@ def good(conn, name, value):
     visitor = _Sites()
     visitor.visit(ast.parse(code))
     assert Counter(scope for scope, _ in visitor.found.values()) == {"bad": 8}
+    # What each site puts into the text, as the insights' strict review compares it.
+    assert visitor.expressions() == {"bad": {"name", "value", "template"}}
 
 
 def test_ruff_keeps_s608_on() -> None:

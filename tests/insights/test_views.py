@@ -21,7 +21,7 @@ import pytest
 
 from bench.history import generate
 from custom_components.spinstack.engine import Play
-from custom_components.spinstack.insights import Insights, InsightsError, Request, resolve
+from custom_components.spinstack.insights import Insights, InsightsError, Request, resolve, views
 from custom_components.spinstack.store import Store, name_key
 
 ZONE = "Europe/Paris"
@@ -287,3 +287,124 @@ async def test_options_list_what_the_pickers_offer(seeded: Seeded) -> None:
     assert options["services"] == sorted({p.service for p in seeded.plays})
     assert options["first_played"] == round(min(p.started_at for p in seeded.plays))
     assert options["timezone"] == ZONE
+
+
+TOP_REQUESTS = [
+    Request(period="all", rooms=("Kitchen",)),
+    Request(period="all", services=("apple_music",)),
+    Request(period="all", rooms=("Office", "Bedroom"), services=("spotify", "deezer")),
+    Request(period="year"),
+    Request(period="all", rooms=("Nowhere",)),
+]
+
+
+def _ranking(result: dict[str, Any]) -> dict[str, Any]:
+    """What a top or discovery must agree on whatever way it was read: each list's (plays, heard) in order (items
+    tied on both may come in another order) and the items that are not tied."""
+    top, discovery = result["top"], result["discovery"]
+    lists = {kind: top[kind] for kind in ("artists", "tracks", "albums")} | {"new": discovery["new_artists"]}
+    shape = {
+        kind: [(i["plays"], i.get("heard"), i.get("first_played")) for i in items] for kind, items in lists.items()
+    }
+    ties = {kind: {k: n for k, n in Counter(shape[kind]).items() if n > 1} for kind in shape}
+    untied = {
+        kind: [i for i, s in zip(items, shape[kind], strict=True) if s not in ties[kind]]
+        for kind, items in lists.items()
+    }
+    rest = {key: value for key, value in discovery.items() if key != "new_artists"}
+    return {"shape": shape, "untied": untied, "discovery": rest, "summary": result["summary"]}
+
+
+@pytest.mark.parametrize("batch", [1, 16, 24, 64, 10**6])
+@pytest.mark.parametrize("lookups", [0, 10**9])
+@pytest.mark.parametrize("request_", TOP_REQUESTS, ids=lambda r: f"{r.period}-{r.rooms}-{r.services}")
+async def test_tops_by_counter_agree_with_whole_roll_ups(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch, request_: Request, batch: int, lookups: int
+) -> None:
+    """Tops read item by item down the all-time counters (first batch, then down to the limit-th sum; or the whole
+    roll-up when that would take too many look-ups) give what summing every row of the roll-up gives."""
+    wanted = Request(
+        request_.period, rooms=request_.rooms, services=request_.services, views=("summary", "top", "discovery")
+    )
+    monkeypatch.setattr(views, "_TOP_LIMIT_MAX", 0)  # never by counter: every row summed
+    whole = await seeded.insights.views(wanted, NOW)
+    monkeypatch.setattr(views, "_TOP_LIMIT_MAX", 20)
+    monkeypatch.setattr(views, "_TOP_BATCH", batch)
+    monkeypatch.setattr(views, "_TOP_MAX_LOOKUPS", lookups)
+    by_counter = await seeded.insights.views(wanted, NOW)
+    assert _ranking(by_counter) == _ranking(whole)
+    # And what the plays say, one by one.
+    plays = _in(seeded, request_)
+    artists = Counter(name_key(p.artist) for p in plays)
+    assert [a["plays"] for a in by_counter["top"]["artists"]] == sorted(artists.values(), reverse=True)[:10]
+    if request_.period == "all":
+        assert [a["plays"] for a in by_counter["discovery"]["new_artists"]] == sorted(artists.values(), reverse=True)[
+            :20
+        ]
+
+
+async def test_long_lists_of_ids_are_bound_as_one_json_array(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past _MARKS_MAX values, a list is one JSON parameter read by json_each: the same answers."""
+    requests = [
+        Request(period="custom", start=date(2024, 6, 5), end=date(2026, 1, 20), rooms=("Office", "Bedroom")),
+        Request(period="all", services=("spotify", "apple_music")),
+        Request(period="year", rooms=("Kitchen",)),
+    ]
+    marks = [await seeded.insights.views(request, NOW) for request in requests]
+    monkeypatch.setattr(views, "_MARKS_MAX", 1)
+    assert [await seeded.insights.views(request, NOW) for request in requests] == marks
+
+
+async def test_filtered_all_time_summary_and_streaks_read_every_day(seeded: Seeded) -> None:
+    """Filtered all-time summary (all-time roll-up, days counted) and streaks (days listed) agree with the days
+    summed one by one, as the other views of one request read them."""
+    request = Request(period="all", rooms=("Kitchen", "Office"), views=("summary", "streaks", "calendar"))
+    alone = {view: await seeded.insights.view(view, request, NOW) for view in ("summary", "streaks")}
+    together = await seeded.insights.views(Request(period="all", rooms=("Kitchen", "Office")), NOW)
+    assert alone["summary"] == together["summary"]
+    assert alone["streaks"] == together["streaks"]
+    plays = _in(seeded, request)
+    assert alone["summary"]["plays"] == len(plays)
+    assert alone["summary"]["active_days"] == len({_local(p.started_at).date() for p in plays})
+
+
+async def test_tops_are_read_by_counter_when_it_pays(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parameters above do reach each way: by counter in one batch, in two, and the whole roll-up."""
+    ways: list[int | None] = []
+    read = seeded.insights._top_by_counter
+
+    async def spy(*args: Any) -> dict[int, tuple[int, int]] | None:
+        found = await read(*args)
+        ways.append(None if found is None else len(found))
+        return found
+
+    monkeypatch.setattr(seeded.insights, "_top_by_counter", spy)
+    request = Request(period="all", rooms=("Kitchen",), views=("top", "discovery"))
+    for batch, lookups in ((24, 10**9), (64, 10**9), (24, 0)):
+        monkeypatch.setattr(views, "_TOP_BATCH", batch)
+        monkeypatch.setattr(views, "_TOP_MAX_LOOKUPS", lookups)
+        ways.clear()
+        await seeded.insights.views(request, NOW)
+        assert len(ways) == 4  # artists, tracks, albums; the new artists
+        if lookups:
+            assert None not in ways
+        else:
+            assert None in ways
+
+
+@pytest.mark.parametrize("rooms", [(), ("Kitchen",)])
+async def test_all_time_discovery_months_are_the_months_of_first_plays(seeded: Seeded, rooms: tuple[str, ...]) -> None:
+    """All time, every artist (under the filter) is new: bucketed by the local month of its first play anywhere
+    (unfiltered through the index on first_played, filtered through the all-time roll-up)."""
+    discovery = (await seeded.insights.views(Request(period="all", rooms=rooms, views=("discovery",)), NOW))[
+        "discovery"
+    ]
+    first: dict[str, float] = {}
+    for p in seeded.plays:
+        key = name_key(p.artist)
+        first[key] = min(first.get(key, p.started_at), p.started_at)
+    kept = {name_key(p.artist) for p in seeded.plays if not rooms or p.room in rooms}
+    months = Counter(_local(round(first[k])).strftime("%Y-%m") for k in kept)
+    assert {b["bucket"]: b["new_artists"] for b in discovery["over_time"]} == dict(months)
+    assert [b["bucket"] for b in discovery["over_time"]] == sorted(months)
+    assert discovery["new_artist_count"] == len(kept)

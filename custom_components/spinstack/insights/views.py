@@ -10,7 +10,14 @@ roll-ups of the store (schema.ROLLUPS) at the grain that fits the period:
 * calendars, totals and breakdowns: the daily roll-up (``r_day``), or for long periods the monthly one
   (``r_month``) with the daily one for the days outside whole months.
 
-A filter is a set of contexts (service, room...): SQL gets their ids as integer literals, never text.
+A filter is a set of contexts (service, room...): SQL gets their ids as bound parameters. Every value reaches SQL as
+a bound parameter; the only text put into a statement is a fixed name of _NAMES (checked as it is used), a fragment
+written here, or ``?`` placeholders (tests/architecture/test_sql.py reviews each site).
+
+Filtered all-time tops read the per-context all-time roll-ups only for the items that can rank: an item's plays under
+a filter (or in one year) are at most its all-time counter, so the items are visited by that counter, most played
+first (its index), until the ``limit``-th best sum so far is at least the counter of every item not visited yet
+(``Insights._top_by_counter``); when that would take too many look-ups, the whole roll-up is summed instead.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+import json
 import math
 from typing import Any, Final
 
@@ -48,6 +56,72 @@ PLAYS_LIMIT_MAX = 500
 # Weekday (Monday = 0) and hour of a local hour number, as SQL.
 _WEEKDAY_SQL = "((p.lhour / 24 + 3) % 7)"
 _HOW_SQL = f"({_WEEKDAY_SQL} * 24 + p.lhour % 24)"
+# The only names (tables, columns, key expressions, joins) ever put into the text of a statement: a closed set,
+# checked where they are used (_name).
+_NAMES: Final = frozenset(
+    {
+        "context_id",
+        "p.context_id",
+        "r.context_id",
+        "a.id",
+        "id",
+        "t.id",
+        "al.id",
+        "month",
+        "how",
+        "artist_id",
+        "track_id",
+        "album_id",
+        "p.track_id",
+        "p.album_id",
+        "t.artist_id",
+        _HOW_SQL,
+        "JOIN tracks t ON t.id = p.track_id ",
+        "",
+        "r_ctx_how",
+        "r_ctx_artist",
+        "r_ctx_track",
+        "r_ctx_album",
+        "r_year_how",
+        "r_year_artist",
+        "r_year_track",
+        "r_year_album",
+        "artists",
+        "tracks",
+        "albums",
+    }
+)
+# The names of artists, tracks and albums by id: (fixed select, its id column).
+_NAME_QUERIES: Final = {
+    "artists": ("SELECT id, name FROM artists", "id"),
+    "artists_first": ("SELECT id, name, first_played FROM artists", "id"),
+    "tracks": ("SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id", "t.id"),
+    "albums": ("SELECT al.id, al.title, a.name FROM albums al JOIN artists a ON a.id = al.artist_id", "al.id"),
+}
+# Up to this many values, a list is bound one ? each (``IN (?, ?, ...)``); beyond it, as one JSON array read by
+# json_each (SQLite allows 32,766 parameters a statement).
+_MARKS_MAX = 500
+# The tops by counter: the first batch of items visited, most played first; the most look-ups (items times the
+# look-ups an item takes) the second batch may take before the whole roll-up is summed instead.
+_TOP_BATCH = 256
+# Longer tops (the comebacks' candidates) are summed from the roll-ups: their bound is too loose to pay.
+_TOP_LIMIT_MAX = 20
+_TOP_MAX_LOOKUPS = 6000
+
+
+def _name(value: str) -> str:
+    """A name or fragment of _NAMES, to be put into a statement's text (anything else is refused)."""
+    if value not in _NAMES:
+        raise ValueError(f"not a known SQL name: {value!r}")
+    return value
+
+
+def _in(column: str, values: Sequence[int]) -> tuple[str, list[Any]]:
+    """``column IN (...)`` over ``values``, as SQL with ? placeholders and its parameters."""
+    column = _name(column)
+    if len(values) > _MARKS_MAX:
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps([int(v) for v in values])]  # noqa: S608
+    return f"{column} IN ({','.join('?' * len(values))})", [int(v) for v in values]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +157,18 @@ class _Scope:
     def empty(self) -> bool:
         return self.contexts == ()
 
-    def ctx(self, column: str = "context_id") -> str:
-        """The filter as SQL on ``column`` (integer literals only), or nothing."""
+    def ctx(self, column: str = "context_id") -> tuple[str, list[Any]]:
+        """The filter as `` AND column IN (?, ...)`` and its parameters, or nothing."""
         if self.contexts is None:
-            return ""
-        return f" AND {column} IN ({','.join(str(int(c)) for c in self.contexts)})"
+            return "", []
+        sql, params = _in(column, self.contexts)
+        return f" AND {sql}", params
 
-    def by_context(self) -> str:
-        """The filter, or every context, as SQL: for roll-ups keyed by context first (read one range per context)."""
-        kept = self.every_context if self.contexts is None else self.contexts
-        return f" AND context_id IN ({','.join(str(int(c)) for c in kept)})"
+    def by_context(self) -> tuple[str, list[Any]]:
+        """The filter, or every context, as SQL and parameters: for roll-ups keyed by context first (read one range
+        per context)."""
+        sql, params = _in("context_id", self.every_context if self.contexts is None else self.contexts)
+        return f" AND {sql}", params
 
 
 class Insights:
@@ -152,6 +228,23 @@ class Insights:
         return await getattr(self, f"_view_{name}")(scope, now)
 
     async def _view_summary(self, scope: _Scope, now: float) -> dict[str, int]:
+        period = scope.period
+        if period.all_time and scope.contexts and "days" not in scope.cache:
+            # Filtered, all time: the plays and heard time of the all-time roll-up (less those of days outside the
+            # period, if any), and the days counted rather than summed one by one.
+            kept, ids = scope.ctx()
+            first, last = period.first_lday, period.last_lday
+            row = (
+                await self._store.rows(
+                    "SELECT (SELECT count(DISTINCT lday) FROM r_day "  # noqa: S608 - ? placeholders only
+                    f"WHERE lday >= ? AND lday <= ?{kept}), coalesce(sum(plays), 0), coalesce(sum(heard), 0) FROM ("
+                    f"SELECT plays, heard FROM r_ctx_how WHERE 1{kept} "
+                    f"UNION ALL SELECT -plays, -heard FROM r_day WHERE lday < ?{kept} "
+                    f"UNION ALL SELECT -plays, -heard FROM r_day WHERE lday > ?{kept})",
+                    [first, last, *ids, *ids, first, *ids, last, *ids],
+                )
+            )[0]
+            return {"plays": row[1], "heard": row[2], "active_days": row[0]}
         days = await self._days(scope)
         return {
             "plays": sum(n for _, n, _ in days),
@@ -171,10 +264,11 @@ class Insights:
                     (period.first_lday, period.last_lday),
                 )
             else:
+                contexts, ids = scope.by_context()
                 scope.cache["days"] = await self._store.rows(
-                    "SELECT lday, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - integer literals only
-                    f"WHERE lday >= ? AND lday <= ?{scope.by_context()} GROUP BY lday ORDER BY lday",
-                    (period.first_lday, period.last_lday),
+                    "SELECT lday, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - ? placeholders only
+                    f"WHERE lday >= ? AND lday <= ?{contexts} GROUP BY lday ORDER BY lday",
+                    [period.first_lday, period.last_lday, *ids],
                 )
         days: list[tuple[int, int, int]] = scope.cache["days"]
         return days
@@ -194,19 +288,21 @@ class Insights:
 
         months = period.full_months()
         if months is not None:
+            kept, ids = scope.ctx()
             for key, plays, heard in await self._store.rows(
-                f"SELECT {by}, sum(plays), sum(heard) FROM r_month "  # noqa: S608 - fixed names, integers only
-                f"WHERE month >= ? AND month <= ?{scope.ctx()} GROUP BY {by}",
-                months,
+                f"SELECT {_name(by)}, sum(plays), sum(heard) FROM r_month "  # noqa: S608 - a fixed name, ? only
+                f"WHERE month >= ? AND month <= ?{kept} GROUP BY {_name(by)}",
+                [*months, *ids],
             ):
                 add(key, plays, heard)
         clock = self._store.clock
+        contexts, every = scope.by_context()
         for start, end in period.edges(clock):
             first, last = clock.lhour(start) // 24, clock.lhour(end) // 24 - 1
             for day, context, plays, heard in await self._store.rows(
-                "SELECT lday, context_id, plays, heard FROM r_day "  # noqa: S608 - integers only
-                f"WHERE lday >= ? AND lday <= ?{scope.by_context()}",
-                (first, last),
+                "SELECT lday, context_id, plays, heard FROM r_day "  # noqa: S608 - ? placeholders only
+                f"WHERE lday >= ? AND lday <= ?{contexts}",
+                [first, last, *every],
             ):
                 when = date_of(day)
                 add(when.year * 100 + when.month if by == "month" else context, plays, heard)
@@ -239,52 +335,126 @@ class Insights:
         r_ctx: str,
         r_year: str,
         plays_key: str,
-        all_time: str | None = None,
+        counters: str | None = None,
         limit: int | None = None,
         join: str = "",
+        ties: bool = False,
     ) -> dict[int, tuple[int, int]]:
-        """Plays and heard seconds by ``key`` over the period: from the all-time roll-up (or ``all_time``, a
-        query of the counters, when nothing is filtered), else the whole years' roll-up plus the other days' plays.
-        With ``limit``, only the ``limit`` keys with the most plays."""
+        """Plays and heard seconds by ``key`` over the period: from the all-time roll-up (or the all-time
+        ``counters`` of that table, when nothing is filtered), else the whole years' roll-up plus the other days'
+        plays. With ``limit``, only the keys that may be among the ``limit`` with the most plays: those ``limit``
+        and maybe some more (callers rank them); with ``ties`` (all time, filtered), every key with as many plays as
+        the ``limit``-th too."""
         if scope.empty:
             return {}
         period = scope.period
-        order = f" ORDER BY 2 DESC, 3 DESC LIMIT {int(limit)}" if limit is not None else ""
+        store = self._store
+        key, r_ctx, r_year = _name(key), _name(r_ctx), _name(r_year)
+        order = " ORDER BY 2 DESC, 3 DESC LIMIT ?" if limit is not None else ""
+        limits = [limit] if limit is not None else []
         if period.all_time:
-            if all_time is not None and scope.contexts is None:
-                rows = await self._store.rows(all_time + (f" LIMIT {int(limit)}" if limit is not None else ""))
-            else:
-                rows = await self._store.rows(
-                    f"SELECT {key}, sum(plays), sum(heard) FROM {r_ctx} "  # noqa: S608 - fixed names, integers
-                    f"WHERE 1{scope.ctx()} GROUP BY {key}{order}"
+            if counters is not None and scope.contexts is None:
+                rows = await store.rows(
+                    f"SELECT id, plays, heard FROM {_name(counters)} "  # noqa: S608 - a fixed name, ? only
+                    "WHERE plays > 0 ORDER BY plays DESC, heard DESC LIMIT ?",
+                    [-1 if limit is None else limit],
                 )
-            return {row[0]: (row[1], row[2]) for row in rows}
+                return {row[0]: (row[1], row[2]) for row in rows}
+            kept, ids = scope.ctx()
+            if counters is not None and limit is not None and limit <= _TOP_LIMIT_MAX:
+                in_r, ids_r = scope.ctx("r.context_id")
+                found = await self._top_by_counter(
+                    counters, f"{r_ctx} r ON r.{key} = c.id{in_r}", ids_r, limit, len(scope.contexts or ())
+                )
+                if found is not None:
+                    return found
+            if ties:
+                order, limits = "", []
+            rows = await store.rows(
+                f"SELECT {key}, sum(plays), sum(heard) FROM {r_ctx} "  # noqa: S608 - fixed names, ? only
+                f"WHERE 1{kept} GROUP BY {key}{order}",
+                [*ids, *limits],
+            )
+            sums = {row[0]: (row[1], row[2]) for row in rows}
+            if ties and limit is not None:
+                kth = _kth(sums, limit)
+                return {item: value for item, value in sums.items() if value[0] >= kth}
+            return sums
         parts: list[str] = []
-        params: list[int] = []
+        params: list[Any] = []
         years = period.full_years()
         one_year = years is not None and years[0] == years[1]
+        kept, ids = scope.ctx()
         if years is not None:
             parts.append(
-                f"SELECT {key} AS k, plays, heard FROM {r_year} "  # noqa: S608 - fixed names, integers
-                f"WHERE year >= ? AND year <= ?{scope.ctx()}"
+                f"SELECT {key} AS k, plays, heard FROM {r_year} "  # noqa: S608 - fixed names, ? only
+                f"WHERE year >= ? AND year <= ?{kept}"
             )
-            params.extend(years)
-        for start, end in period.edges(self._store.clock, "year"):
+            params.extend((*years, *ids))
+        plays_key, join = _name(plays_key), _name(join)
+        for start, end in period.edges(store.clock, "year"):
+            in_plays, ids_plays = scope.ctx("p.context_id")
             parts.append(
                 f"SELECT {plays_key} AS k, 1 AS plays, p.heard AS heard FROM plays p {join}"  # noqa: S608
-                f"WHERE p.started_at >= ? AND p.started_at < ?{scope.ctx('p.context_id')}"
+                f"WHERE p.started_at >= ? AND p.started_at < ?{in_plays}"
             )
-            params.extend((start, end))
+            params.extend((start, end, *ids_plays))
         if one_year and len(parts) == 1:
             # One whole year: the roll-up's rows for it come grouped by item (no sort to sum them).
+            if counters is not None and limit is not None and limit <= _TOP_LIMIT_MAX and scope.contexts is None:
+                # Unfiltered only: a filter's share of one year is too small a part of the counters to bound it.
+                found = await self._top_by_counter(
+                    counters, f"{r_year} r ON r.year = ? AND r.{key} = c.id", [period.first.year], limit, 1
+                )
+                if found is not None:
+                    return found
             sql = (
-                f"SELECT {key}, sum(plays), sum(heard) FROM {r_year} "  # noqa: S608 - fixed names, integers
-                f"WHERE year = ?{scope.ctx()} GROUP BY {key}{order}"
+                f"SELECT {key}, sum(plays), sum(heard) FROM {r_year} "  # noqa: S608 - fixed names, ? only
+                f"WHERE year = ?{kept} GROUP BY {key}{order}"
             )
-            params = [period.first.year]
+            params = [period.first.year, *ids]
         else:
             sql = f"SELECT k, sum(plays), sum(heard) FROM ({' UNION ALL '.join(parts)}) GROUP BY k{order}"  # noqa: S608
-        return {row[0]: (row[1], row[2]) for row in await self._store.rows(sql, params)}
+        return {row[0]: (row[1], row[2]) for row in await store.rows(sql, [*params, *limits])}
+
+    async def _top_by_counter(
+        self, counters: str, source: str, params: list[Any], limit: int, lookups: int
+    ) -> dict[int, tuple[int, int]] | None:
+        """The items of ``counters`` (artists, tracks, albums) that may rank among the ``limit`` with the most plays
+        in ``source`` (a roll-up ``r`` joined on the item ``c``, with its ``params``), with their sums there; None
+        when reading them by counter would cost more than summing the whole roll-up.
+
+        An item's plays in ``source`` are at most its all-time counter. The items are read most played first: the
+        first ``_TOP_BATCH`` (and the ties of the last), then those down to the ``limit``-th best sum found. Any
+        item not read has a counter, hence plays, below that sum: it cannot rank, nor tie."""
+        store = self._store
+        counters = _name(counters)
+        floor = await store.scalar(
+            f"SELECT plays FROM {counters} ORDER BY plays DESC LIMIT 1 OFFSET ?",  # noqa: S608 - a fixed name
+            [_TOP_BATCH - 1],
+        )
+        if floor is None or floor < 1:
+            return None
+        # CROSS JOIN: item by item, down the counter's index, then the roll-up's rows of each (its primary key).
+        # Grouped by +c.id: by c.id, SQLite would rather scan every item in id order than sort a few sums.
+        sql = (
+            f"SELECT c.id, sum(r.plays), sum(r.heard) FROM {counters} c CROSS JOIN {source} "  # noqa: S608
+            "WHERE c.plays >= ? AND c.plays < ? GROUP BY +c.id"
+        )
+        found = {row[0]: (row[1], row[2]) for row in await store.rows(sql, [*params, floor, 2**62])}
+        kth = _kth(found, limit)
+        if kth < floor:
+            if kth < 1:
+                return None
+            between = await store.scalar(
+                f"SELECT count(*) FROM {counters} WHERE plays >= ? AND plays < ?",  # noqa: S608 - a fixed name
+                [kth, floor],
+            )
+            if between * lookups > _TOP_MAX_LOOKUPS:
+                return None
+            found.update({row[0]: (row[1], row[2]) for row in await store.rows(sql, [*params, kth, floor])})
+            kth = _kth(found, limit)
+        return {item: sums for item, sums in found.items() if sums[0] >= kth}
 
     async def _top_artists(self, scope: _Scope, limit: int | None) -> dict[int, tuple[int, int]]:
         return await self._sums(
@@ -294,7 +464,7 @@ class Insights:
             r_year="r_year_artist",
             plays_key="t.artist_id",
             join="JOIN tracks t ON t.id = p.track_id ",
-            all_time="SELECT id, plays, heard FROM artists WHERE plays > 0 ORDER BY plays DESC, heard DESC",
+            counters="artists",
             limit=limit,
         )
 
@@ -306,7 +476,7 @@ class Insights:
             r_ctx="r_ctx_track",
             r_year="r_year_track",
             plays_key="p.track_id",
-            all_time="SELECT id, plays, heard FROM tracks WHERE plays > 0 ORDER BY plays DESC, heard DESC",
+            counters="tracks",
             limit=TOP_LIMIT,
         )
         albums = await self._sums(
@@ -315,39 +485,38 @@ class Insights:
             r_ctx="r_ctx_album",
             r_year="r_year_album",
             plays_key="p.album_id",
-            all_time="SELECT id, plays, heard FROM albums WHERE plays > 0 ORDER BY plays DESC, heard DESC",
+            counters="albums",
             limit=TOP_LIMIT + 1,  # the edge days' plays may have no album (NULL), which is no album
         )
         albums.pop(None, None)  # type: ignore[call-overload]
-        artist_names = await self._names("SELECT id, name FROM artists WHERE id IN ({})", artists)
-        track_names = await self._names(
-            "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE t.id IN ({})",
-            tracks,
-        )
-        album_names = await self._names(
-            "SELECT al.id, al.title, a.name FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.id IN ({})",
-            albums,
-        )
+        top_artists = _ranked(artists, TOP_LIMIT)
+        top_tracks = _ranked(tracks, TOP_LIMIT)
+        top_albums = _ranked(albums, TOP_LIMIT)
+        artist_names = await self._names("artists", (k for k, _ in top_artists))
+        track_names = await self._names("tracks", (k for k, _ in top_tracks))
+        album_names = await self._names("albums", (k for k, _ in top_albums))
         return {
             "artists": [
-                {"artist_id": k, "artist": artist_names[k][0], "plays": n, "heard": h}
-                for k, (n, h) in _ranked(artists, TOP_LIMIT)
+                {"artist_id": k, "artist": artist_names[k][0], "plays": n, "heard": h} for k, (n, h) in top_artists
             ],
             "tracks": [
                 {"track_id": k, "artist": track_names[k][0], "title": track_names[k][1], "plays": n, "heard": h}
-                for k, (n, h) in _ranked(tracks, TOP_LIMIT)
+                for k, (n, h) in top_tracks
             ],
             "albums": [
                 {"album_id": k, "album": album_names[k][0], "artist": album_names[k][1], "plays": n, "heard": h}
-                for k, (n, h) in _ranked(albums, TOP_LIMIT)
+                for k, (n, h) in top_albums
             ],
         }
 
-    async def _names(self, sql: str, ids: Iterable[int | None]) -> dict[int, tuple[Any, ...]]:
+    async def _names(self, kind: str, ids: Iterable[int | None]) -> dict[int, tuple[Any, ...]]:
+        """The names of artists, tracks or albums (``kind``) by id: (name,), (artist, title) or (title, artist)."""
         wanted = [int(i) for i in ids if i is not None]
         if not wanted:
             return {}
-        rows = await self._store.rows(sql.format(",".join(str(i) for i in wanted)))
+        select, column = _NAME_QUERIES[kind]
+        where, params = _in(column, wanted)
+        rows = await self._store.rows(f"{select} WHERE {where}", params)
         return {row[0]: tuple(row[1:]) for row in rows}
 
     async def _view_breakdown(self, scope: _Scope, now: float) -> dict[str, list[dict[str, Any]]]:
@@ -356,10 +525,11 @@ class Insights:
             return {"services": [], "rooms": []}
         by_id: dict[int, list[int]] = {}
         if period.granularity == "day":
+            contexts, ids = scope.by_context()
             rows = await self._store.rows(
-                "SELECT context_id, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - integers only
-                f"WHERE lday >= ? AND lday <= ?{scope.by_context()} GROUP BY context_id",
-                (period.first_lday, period.last_lday),
+                "SELECT context_id, sum(plays), sum(heard) FROM r_day "  # noqa: S608 - ? placeholders only
+                f"WHERE lday >= ? AND lday <= ?{contexts} GROUP BY context_id",
+                [period.first_lday, period.last_lday, *ids],
             )
             by_id = {context: [plays, heard] for context, plays, heard in rows}
         else:
@@ -401,13 +571,14 @@ class Insights:
             # The artists first heard in the period, and their plays in it: from the few new artists down to their
             # tracks and plays (indexes on first_played, tracks by artist, plays by track; CROSS JOIN keeps that
             # order rather than reading every play of the period).
+            kept, ids = scope.ctx("p.context_id")
             rows = await store.rows(
-                "SELECT a.id, a.name, a.first_played, count(*), sum(p.heard) FROM artists a "  # noqa: S608
+                "SELECT a.id, a.name, a.first_played, count(*), sum(p.heard) FROM artists a "  # noqa: S608 - ? only
                 "CROSS JOIN tracks t ON t.artist_id = a.id "
                 "CROSS JOIN plays p ON p.track_id = t.id AND p.started_at >= ?1 AND p.started_at < ?2 "
-                f"WHERE a.first_played >= ?1 AND a.first_played < ?2{scope.ctx('p.context_id')} "
+                f"WHERE a.first_played >= ?1 AND a.first_played < ?2{kept} "
                 "GROUP BY a.id ORDER BY 4 DESC, a.first_played",
-                (period.start, period.end),
+                [period.start, period.end, *ids],
             )
         summary = await self._view_summary(scope, now)
         new_plays = sum(row[3] for row in rows)
@@ -434,22 +605,45 @@ class Insights:
 
     async def _all_time_discovery(self, scope: _Scope, new_tracks: int) -> dict[str, Any]:
         store = self._store
-        # The artists with plays (under the filter): all of them were new once.
-        source = (
-            "SELECT a.id AS artist_id, x.plays, a.first_played, a.first_lday FROM "  # noqa: S608 - integers only
-            "(SELECT artist_id, sum(plays) AS plays FROM r_ctx_artist "
-            f"WHERE 1{scope.ctx()} GROUP BY artist_id) AS x JOIN artists a ON a.id = x.artist_id"
-            if scope.contexts is not None
-            else "SELECT id AS artist_id, plays, first_played, first_lday FROM artists WHERE plays > 0"
-        )
-        months = await store.rows(
-            f"SELECT strftime('%Y-%m', first_lday * 86400, 'unixepoch') AS m, count(*) FROM ({source}) "  # noqa: S608
-            "GROUP BY m ORDER BY m"
-        )
-        top = await store.rows(
-            f"SELECT s.artist_id, a.name, s.first_played, s.plays FROM ({source}) AS s "  # noqa: S608 - see above
-            f"JOIN artists a ON a.id = s.artist_id ORDER BY s.plays DESC, s.first_played LIMIT {NEW_ARTISTS_LIMIT}"
-        )
+        # The artists with plays (under the filter): all of them were new once. The month each was first heard in,
+        # counted: unfiltered, every artist first played (they are those with plays), month by local month through
+        # the index on first_played (as the other periods bucket them: the local day of first_played); filtered, the
+        # artists of the filter's contexts in the all-time roll-up.
+        if scope.contexts is None:
+            months = [
+                (month, n)
+                for month, n in await store.rows(
+                    "SELECT j.value ->> 0, (SELECT count(*) FROM artists "
+                    "WHERE first_played >= j.value ->> 1 AND first_played < j.value ->> 2) FROM json_each(?) AS j",
+                    [json.dumps(await self._months_of_first_plays())],
+                )
+                if n
+            ]
+            top = await store.rows(
+                "SELECT id, name, first_played, plays FROM artists WHERE plays > 0 "
+                "ORDER BY plays DESC, first_played LIMIT ?",
+                [NEW_ARTISTS_LIMIT],
+            )
+        else:
+            kept, ids = scope.ctx()
+            months = await store.rows(
+                "SELECT strftime('%Y-%m', a.first_lday * 86400, 'unixepoch') AS m, count(*) FROM artists a "  # noqa: S608
+                f"WHERE a.id IN (SELECT artist_id FROM r_ctx_artist WHERE 1{kept}) GROUP BY m ORDER BY m",
+                ids,
+            )
+            sums = await self._sums(
+                scope,
+                "artist_id",
+                r_ctx="r_ctx_artist",
+                r_year="r_year_artist",
+                plays_key="t.artist_id",
+                counters="artists",
+                limit=NEW_ARTISTS_LIMIT,
+                ties=True,
+            )
+            names = await self._names("artists_first", sums)
+            ranked = sorted(sums, key=lambda k: (-sums[k][0], names[k][1], k))[:NEW_ARTISTS_LIMIT]
+            top = [(k, names[k][0], names[k][1], sums[k][0]) for k in ranked]
         count = sum(n for _, n in months)
         return {
             "score": 1.0 if count else None,
@@ -461,16 +655,31 @@ class Insights:
             "over_time": [{"bucket": month, "new_artists": n} for month, n in months],
         }
 
+    async def _months_of_first_plays(self) -> list[tuple[str, int, int]]:
+        """Each local month from the first artist's first play to the last's: (YYYY-MM, start, end)."""
+        store = self._store
+        first, last = (
+            await store.rows("SELECT (SELECT min(first_played) FROM artists), (SELECT max(first_played) FROM artists)")
+        )[0]
+        months: list[tuple[str, int, int]] = []
+        if first is None:
+            return months
+        clock = store.clock
+        start = clock.month_start(first)
+        while start <= last:
+            end = clock.next_month(start)
+            local = clock.local(start)
+            months.append((f"{local.year:04d}-{local.month:02d}", int(start), int(end)))
+            start = end
+        return months
+
     async def _view_genres(self, scope: _Scope, now: float) -> dict[str, Any]:
         store = self._store
         if not await store.scalar("SELECT EXISTS (SELECT 1 FROM artist_genres)"):
             return {"available": False, "reason": "no_genre_data"}
         artists = await self._top_artists(scope, None)
-        tagged = await store.rows(
-            "SELECT artist_id, genre FROM artist_genres WHERE artist_id IN ({})".format(  # noqa: S608 - integers
-                ",".join(str(int(k)) for k in artists)
-            )
-        )
+        where, params = _in("artist_id", list(artists))
+        tagged = await store.rows(f"SELECT artist_id, genre FROM artist_genres WHERE {where}", params)  # noqa: S608
         genres: dict[str, int] = {}
         for artist_id, genre in tagged:
             genres[genre] = genres.get(genre, 0) + artists[artist_id][0]
@@ -488,8 +697,21 @@ class Insights:
             ],
         }
 
+    async def _active_days(self, scope: _Scope) -> list[int]:
+        """The local days of the period with plays, in order."""
+        if scope.contexts is None or scope.empty or "days" in scope.cache:
+            return [day for day, _, _ in await self._days(scope)]
+        period = scope.period
+        contexts, ids = scope.by_context()
+        rows = await self._store.rows(
+            "SELECT DISTINCT lday FROM r_day "  # noqa: S608 - ? placeholders only
+            f"WHERE lday >= ? AND lday <= ?{contexts} ORDER BY lday",
+            [period.first_lday, period.last_lday, *ids],
+        )
+        return [row[0] for row in rows]
+
     async def _view_streaks(self, scope: _Scope, now: float) -> dict[str, Any]:
-        days = [day for day, _, _ in await self._days(scope)]
+        days = await self._active_days(scope)
         longest, longest_end, run = 0, None, 0
         for index, day in enumerate(days):
             run = run + 1 if index and days[index - 1] == day - 1 else 1
@@ -519,6 +741,7 @@ class Insights:
         if first is None:
             return []
         result = []
+        kept, ids = scope.ctx("p.context_id")
         for year in range(anchor.year - 1, clock.local(first).year - 1, -1):
             try:
                 day = anchor.replace(year=year)
@@ -527,11 +750,11 @@ class Insights:
             start = int(clock.day_start(_noon(clock, day)))
             end = int(clock.day_start(_noon(clock, day + timedelta(days=1))))
             rows = await store.rows(
-                "SELECT a.name, t.title, count(*) FROM plays p "  # noqa: S608 - integer literals only
+                "SELECT a.name, t.title, count(*) FROM plays p "  # noqa: S608 - ? placeholders only
                 "JOIN tracks t ON t.id = p.track_id JOIN artists a ON a.id = t.artist_id "
-                f"WHERE p.started_at >= ? AND p.started_at < ?{scope.ctx('p.context_id')} "
+                f"WHERE p.started_at >= ? AND p.started_at < ?{kept} "
                 "GROUP BY p.track_id ORDER BY 3 DESC, min(p.started_at)",
-                (start, end),
+                [start, end, *ids],
             )
             if rows:
                 result.append(
@@ -556,16 +779,16 @@ class Insights:
         artists = await self._top_artists(scope, COMEBACK_CANDIDATES)
         if not artists:
             return []
-        ids = ",".join(str(int(k)) for k in artists)
+        candidates, ids = _in("a.id", list(artists))
         # Per candidate, through the plays-by-track index (one seek per track): the last play before the period
         # and the first in it.
         rows = await store.rows(
-            "SELECT a.id, a.name, a.plays,"  # noqa: S608 - integer literals only
+            "SELECT a.id, a.name, a.plays,"  # noqa: S608 - ? placeholders only
             " max((SELECT max(started_at) FROM plays WHERE track_id = t.id AND started_at < ?1)),"
             " min((SELECT min(started_at) FROM plays WHERE track_id = t.id AND started_at >= ?1 AND started_at < ?2))"
-            f" FROM artists a JOIN tracks t ON t.artist_id = a.id WHERE a.id IN ({ids}) AND a.first_played < ?1"
+            f" FROM artists a JOIN tracks t ON t.artist_id = a.id WHERE {candidates} AND a.first_played < ?1"
             " GROUP BY a.id",
-            (period.start, period.end),
+            [period.start, period.end, *ids],
         )
         result = []
         for artist_id, name, plays_ever, last_before, first_in in rows:
@@ -625,19 +848,27 @@ class Insights:
             where.append("c.room = ?")
             params.append(str(drill["room"]))
         conditions = "".join(f" AND {clause}" for clause in where)
+        kept, ids = scope.ctx("p.context_id")
         rows = await self._store.rows(
             "SELECT p.started_at, a.name, t.title, al.title, c.service, c.room, p.heard FROM plays p "  # noqa: S608
             "JOIN tracks t ON t.id = p.track_id JOIN artists a ON a.id = t.artist_id "
             "LEFT JOIN albums al ON al.id = p.album_id JOIN contexts c ON c.id = p.context_id "
-            f"WHERE p.started_at >= ? AND p.started_at < ?{scope.ctx('p.context_id')}{conditions} "
+            f"WHERE p.started_at >= ? AND p.started_at < ?{kept}{conditions} "
             "ORDER BY p.started_at DESC LIMIT ?",
-            [start, end, *params, limit + 1],
+            [start, end, *ids, *params, limit + 1],
         )
         keys = ("started_at", "artist", "title", "album", "service", "room", "heard")
         return {
             "plays": [dict(zip(keys, row, strict=True)) for row in rows[:limit]],
             "truncated": len(rows) > limit,
         }
+
+
+def _kth(sums: dict[int, tuple[int, int]], limit: int) -> int:
+    """The ``limit``-th most plays among ``sums`` (0 when there are fewer)."""
+    if len(sums) < limit:
+        return 0
+    return sorted((plays for plays, _ in sums.values()), reverse=True)[limit - 1]
 
 
 def _ranked(sums: dict[int, tuple[int, int]], limit: int) -> list[tuple[int, tuple[int, int]]]:
