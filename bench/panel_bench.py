@@ -3,7 +3,13 @@ whose SpinStack reads the benchmark's play store (a million plays by default).
 
 Each round opens the panel in a fresh browser context (no cache: Home Assistant's frontend and the panel's bundle
 are fetched and parsed again) and reads the ``spinstack-ready`` mark the panel sets once every card is drawn: the
-time from the start of the navigation to a complete render, as a user waits for it.
+time from the start of the navigation to a complete render, as a user waits for it. The same page then loads the
+panel's address again (cache warm), then opens another panel and comes back through the sidebar's link.
+
+Phases (medians, ms from the navigation): ``preload`` (the preloader evaluated), ``prefetch`` (the first requests
+sent), ``module`` (the bundle evaluated), ``connected`` (Home Assistant created the element), ``data`` (the element
+has the insights), ``ready``; and the resource timings of Home Assistant's entry points (``ha-core``, ``ha-app``) and
+the panel's files (``bundle-spinstack-preload``, ``bundle-spinstack-panel``): ``-requested`` and ``-fetched``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import statistics
 import sys
 from typing import Any
 
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser, async_playwright
 
 from scripts.demo import Demo, browser_login_script, free_port, prepare_config
 
@@ -25,10 +31,27 @@ CHROMIUM = "/usr/bin/chromium"
 READY_MS = 120_000
 
 
-MARKS = (
-    "() => Object.fromEntries(['spinstack-connected', 'spinstack-data', 'spinstack-ready']"
-    ".map((name) => [name, performance.getEntriesByName(name)[0].startTime]))"
-)
+# The panel's marks (its module evaluated, the element connected, the insights in, every card drawn), and when the
+# browser fetched Home Assistant's own entry points and the panel's bundle (resource timings: request start and
+# response end), in ms from the navigation's start.
+MARKS = """() => {
+  const out = {};
+  for (const name of ["spinstack-preload", "spinstack-prefetch", "spinstack-module", "spinstack-connected",
+    "spinstack-data", "spinstack-ready"]) {
+    const mark = performance.getEntriesByName(name)[0];
+    if (mark) out[name] = mark.startTime;
+  }
+  for (const entry of performance.getEntriesByType("resource")) {
+    const path = new URL(entry.name).pathname;
+    const name = /^\\/frontend_latest\\/(core|app)\\./.test(path) ? "ha-" + path.split("/")[2].split(".")[0]
+      : path.startsWith("/spinstack_panel/") ? "bundle-" + path.split("/")[2].split(".")[0] : null;
+    if (name && !(name + "-fetched" in out)) {
+      out[name + "-requested"] = entry.startTime;
+      out[name + "-fetched"] = entry.responseEnd;
+    }
+  }
+  return out;
+}"""
 # Navigates as the sidebar's link does (Home Assistant's navigate(): pushState, then location-changed), and resolves
 # with the milliseconds from there to the panel's complete render.
 IN_APP = """
@@ -52,6 +75,29 @@ def _figures(samples: list[float]) -> dict[str, Any]:
         "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 1),
         "samples": [round(sample, 1) for sample in samples],
     }
+
+
+async def one_round(browser: Browser, url: str, tokens: dict[str, Any]) -> tuple[dict[str, float], float, float]:
+    """One fresh browser context: the panel opened cold (its marks and resource timings), again with the cache
+    warm, and from another panel through the sidebar (the milliseconds to a complete render of each)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        await context.add_init_script(browser_login_script(url, tokens))
+        page = await context.new_page()
+        await page.goto(f"{url}/spinstack")
+        await page.locator("spinstack-panel[data-ready='true']").wait_for(timeout=READY_MS)
+        marks = {name: float(at) for name, at in (await page.evaluate(MARKS)).items()}
+        # The same browser again (its cache warm, as for anyone who opened Home Assistant before).
+        await page.goto(f"{url}/spinstack")
+        await page.locator("spinstack-panel[data-ready='true']").wait_for(timeout=READY_MS)
+        warm_mark = float((await page.evaluate(MARKS))["spinstack-ready"])
+        # From another panel through the sidebar's link: Home Assistant's navigation inside the app.
+        await page.goto(f"{url}/profile")
+        await page.locator("ha-panel-profile").wait_for(timeout=READY_MS)
+        in_app_mark = float(await page.evaluate(IN_APP))
+    finally:
+        await context.close()
+    return marks, warm_mark, in_app_mark
 
 
 async def bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
@@ -82,29 +128,16 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
             )
             try:
                 for round_ in range(ROUNDS + 1):
-                    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-                    await context.add_init_script(browser_login_script(demo.url, demo.tokens))
-                    page = await context.new_page()
-                    await page.goto(f"{demo.url}/spinstack")
-                    await page.locator("spinstack-panel[data-ready='true']").wait_for(timeout=READY_MS)
-                    marks = await page.evaluate(MARKS)
-                    # The same browser again (its cache warm, as for anyone who opened Home Assistant before).
-                    await page.goto(f"{demo.url}/spinstack")
-                    await page.locator("spinstack-panel[data-ready='true']").wait_for(timeout=READY_MS)
-                    warm_mark = float((await page.evaluate(MARKS))["spinstack-ready"])
-                    # From another panel through the sidebar's link: Home Assistant's navigation inside the app.
-                    await page.goto(f"{demo.url}/profile")
-                    await page.locator("ha-panel-profile").wait_for(timeout=READY_MS)
-                    in_app_mark = float(await page.evaluate(IN_APP))
-                    await context.close()
+                    marks, warm_mark, in_app_mark = await one_round(browser, demo.url, demo.tokens)
                     if round_:  # the first round warms Home Assistant's own caches (and the SQLite pages)
-                        samples.append(float(marks["spinstack-ready"]))
+                        samples.append(marks["spinstack-ready"])
                         warm.append(warm_mark)
                         in_app.append(in_app_mark)
                         for name, at in marks.items():
-                            phases.setdefault(name.removeprefix("spinstack-"), []).append(float(at))
+                            phases.setdefault(name.removeprefix("spinstack-"), []).append(at)
                         log(
-                            f"  panel first render: {marks['spinstack-ready']:.0f} ms cold ({marks}), "
+                            f"  panel first render: {marks['spinstack-ready']:.0f} ms cold "
+                            f"({ {name: round(at) for name, at in marks.items()} }), "
                             f"{warm_mark:.0f} ms with a warm cache, {in_app_mark:.0f} ms from another panel"
                         )
             finally:
@@ -118,8 +151,9 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
         "first_render_warm_cache_ms": _figures(warm),
         # A click on the sidebar's "Listening Insights" from another panel: Home Assistant's in-app navigation.
         "first_render_from_sidebar_ms": _figures(in_app),
-        # Medians of when each phase ended, from the navigation: Home Assistant's frontend and the panel's bundle
-        # loaded (connected), the insights answered (data), every card drawn (ready).
+        # Medians of when each phase ended, from the navigation (see the module's docstring): the preloader and the
+        # bundle evaluated, the first requests sent, the element created (connected), the insights in (data), every
+        # card drawn (ready); and when Home Assistant's entry points and the panel's files were requested and fetched.
         "phases_median_ms": {name: round(statistics.median(values), 1) for name, values in phases.items()},
         "rounds": ROUNDS,
         "viewport": "1280x900",

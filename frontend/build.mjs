@@ -1,22 +1,24 @@
-// Builds the panel into ONE committed ES module: custom_components/spinstack/frontend/spinstack-panel.js.
+// Builds the panel into two committed ES modules in custom_components/spinstack/frontend/:
+//   spinstack-panel.js    the panel (the element, Lit, ECharts), one self-contained module;
+//   spinstack-preload.js  the preloader Home Assistant imports on every page (a few hundred bytes, see src/preload.ts).
 //
-//   node build.mjs            write the bundle
-//   node build.mjs --verify   build in memory and fail if the committed bundle differs (what `make test` runs)
-//   node build.mjs --outfile=PATH   write the bundle somewhere else
+//   node build.mjs              write both
+//   node build.mjs --verify     build in memory and fail if a committed file differs (what `make test` runs)
+//   node build.mjs --outdir=DIR write them somewhere else
 //
 // The output is deterministic: no timestamps, no source maps, no comments but the licence notices, and paths never reach the bundle.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const committed = resolve(here, "../custom_components/spinstack/frontend/spinstack-panel.js");
+const committed = resolve(here, "../custom_components/spinstack/frontend");
 const args = process.argv.slice(2);
 const verify = args.includes("--verify");
-const outArg = args.find((a) => a.startsWith("--outfile="));
-const outfile = outArg ? resolve(outArg.slice("--outfile=".length)) : committed;
+const outArg = args.find((a) => a.startsWith("--outdir="));
+const outdir = outArg ? resolve(outArg.slice("--outdir=".length)) : committed;
 
 // CSS files are imported as text, minified by esbuild's own CSS minifier.
 const cssAsMinifiedText = {
@@ -32,7 +34,7 @@ const cssAsMinifiedText = {
 
 const result = await esbuild.build({
   absWorkingDir: here,
-  entryPoints: ["src/spinstack-panel.ts"],
+  entryPoints: { "spinstack-panel": "src/spinstack-panel.ts", "spinstack-preload": "src/preload.ts" },
   bundle: true,
   minify: true,
   format: "esm",
@@ -47,26 +49,34 @@ const result = await esbuild.build({
   plugins: [cssAsMinifiedText],
   logLevel: "warning",
   write: false,
-  outfile,
+  outdir,
 });
-const code = result.outputFiles[0].contents;
-const size = `${code.length} bytes, ${gzipSync(code, { level: 9 }).length} bytes gzipped`;
 
-if (verify) {
-  let current;
-  try {
-    current = await readFile(committed);
-  } catch {
-    console.error(`missing ${committed}: run \`npm run build\` and commit it`);
-    process.exit(1);
+let stale = false;
+for (const file of result.outputFiles.sort((a, b) => a.path.localeCompare(b.path))) {
+  const code = file.contents;
+  const name = basename(file.path);
+  const size = `${code.length} bytes, ${gzipSync(code, { level: 9 }).length} bytes gzipped`;
+  if (verify) {
+    const path = resolve(committed, name);
+    let current;
+    try {
+      current = await readFile(path);
+    } catch {
+      console.error(`missing ${path}: run \`npm run build\` and commit it`);
+      stale = true;
+      continue;
+    }
+    if (!Buffer.from(code).equals(current)) {
+      console.error(`${path} differs from a fresh build (${size}): run \`npm run build\` and commit it`);
+      stale = true;
+      continue;
+    }
+    console.log(`${name} is up to date (${size})`);
+  } else {
+    await mkdir(outdir, { recursive: true });
+    await writeFile(file.path, code);
+    console.log(`wrote ${file.path} (${size})`);
   }
-  if (!Buffer.from(code).equals(current)) {
-    console.error(`${committed} differs from a fresh build (${size}): run \`npm run build\` and commit it`);
-    process.exit(1);
-  }
-  console.log(`bundle is up to date (${size})`);
-} else {
-  await mkdir(dirname(outfile), { recursive: true });
-  await writeFile(outfile, code);
-  console.log(`wrote ${outfile} (${size})`);
 }
+if (stale) process.exit(1);

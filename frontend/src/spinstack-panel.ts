@@ -4,6 +4,11 @@
 // For tests: `data-ready` on the host is "false" while a request is in flight and "true" once every card (or the
 // empty or error state) is rendered; `insights` is the last response; `charts` maps a card name to its ECharts
 // instance (`charts.calendar.getOption()`); performance.mark("spinstack-ready") is set the first time.
+//
+// The first render, fastest first: on the panel's own address Home Assistant imports the preloader (preload.ts)
+// with its own entry points; it sends the first requests as soon as the websocket is up (prefetch.ts) and imports
+// this bundle, which then draws each chart once off screen in idle time (warmUp below) while Home Assistant's frontend
+// boots. When Home Assistant finally creates the element, the answers are usually in and ECharts' code is warm.
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 import type {
   Drill,
@@ -41,8 +46,75 @@ import {
   todayIn,
   weekdayNames,
 } from "./format.js";
+import { onPanelPage, prefetch, prefetchedAnswer, takePrefetched } from "./prefetch.js";
 import { styles } from "./styles.js";
 import { readTheme, type ChartTheme } from "./theme.js";
+
+// The bundle is evaluated (by the preloader while Home Assistant boots, or when the sidebar opens the panel): the
+// first requests go out now if the preloader has not sent them yet.
+if (!performance.getEntriesByName("spinstack-module").length) performance.mark("spinstack-module");
+prefetch();
+
+/** Set when an element first draws its charts: a warm-up not done by then is dropped. */
+let drawing = false;
+
+/**
+ * While Home Assistant's frontend boots (mostly waiting on the network), each chart is drawn once off screen with
+ * the prefetched insights, one chart per idle period, and thrown away: the element's own first render then runs
+ * ECharts' code compiled and warm instead of compiling it on the spot.
+ */
+function warmUp(): void {
+  const answer = prefetchedAnswer();
+  if (!answer || typeof requestIdleCallback !== "function") return;
+  answer.then(
+    (data) => {
+      const steps: ((ctx: Parameters<typeof topChart>[2]) => ChartSpec | null)[] = [
+        (ctx) => topChart(data, "artists", ctx),
+        (ctx) => calendarChart(data, ctx),
+        (ctx) => heatmapChart(data, ctx),
+        (ctx) => breakdownChart(data, ctx),
+        (ctx) => discoveryChart(data, ctx),
+        (ctx) => genresChart(data, ctx),
+      ];
+      let ctx: Parameters<typeof topChart>[2] | null = null;
+      const step = () => {
+        const build = steps.shift();
+        if (drawing || !build || !document.body) return;
+        ctx ??= {
+          theme: readTheme(document.body, matchMedia("(prefers-color-scheme: dark)").matches),
+          lang: navigator.language || "en",
+          narrow: false,
+          today: todayIn(undefined),
+        };
+        const host = document.createElement("div");
+        try {
+          const spec = build(ctx);
+          if (spec) {
+            host.style.cssText = "position:fixed;left:-10000px;top:0;width:600px;height:300px;visibility:hidden";
+            document.body.append(host);
+            const chart = init(host, null, { renderer: "canvas", width: 600, height: 300 });
+            // Thrown away once drawn: disposed after ECharts says it finished (painting may take another frame).
+            chart.on("finished", () => {
+              setTimeout(() => {
+                chart.dispose();
+                host.remove();
+              });
+            });
+            chart.setOption({ ...spec.option, animation: false }, { notMerge: true, lazyUpdate: false });
+          }
+        } catch {
+          steps.length = 0; // only a warm-up: the element draws (and reports) for itself
+          host.remove();
+        }
+        if (steps.length) requestIdleCallback(step);
+        else performance.mark("spinstack-warm");
+      };
+      requestIdleCallback(step);
+    },
+    () => undefined,
+  );
+}
+if (onPanelPage()) warmUp();
 
 export type ChartName = "top" | "calendar" | "heatmap" | "breakdown" | "discovery" | "genres";
 
@@ -257,12 +329,19 @@ export class SpinStackPanel extends LitElement {
     const seq = ++this._seq;
     this._setLoading(true);
     // The first time, the insights of the default pickers are asked for together with the options (one round
-    // trip instead of two); they are used if the pickers are still the same once the options are in.
+    // trip instead of two); they are used if the pickers are still the same once the options are in. The page may
+    // have asked both already (prefetch.ts), before this element existed.
     const early = this.insights ? null : this._query();
-    const pending = early ? hass.callWS<Insights>({ type: "spinstack/insights", ...early }) : null;
+    const prefetched = takePrefetched(early);
+    const pending = prefetched
+      ? prefetched.insights
+      : early
+        ? hass.callWS<Insights>({ type: "spinstack/insights", ...early })
+        : null;
     pending?.catch(() => undefined); // an early failure is reported by the request made again below
+    const askOptions = () => hass.callWS<InsightsOptions>(this._withEntry({ type: "spinstack/insights/options" }));
     try {
-      const options = await hass.callWS<InsightsOptions>(this._withEntry({ type: "spinstack/insights/options" }));
+      const options = prefetched ? await prefetched.options.catch(askOptions) : await askOptions();
       if (seq !== this._seq) return;
       this._options = options;
       if (options.periods?.length && !options.periods.includes(this._period)) this._period = options.periods[0]!;
@@ -1000,6 +1079,7 @@ export class SpinStackPanel extends LitElement {
   /** Creates charts on first use (lazily, only for cards on screen with data) and sets every option afresh. */
   private _renderCharts(): void {
     this._chartsDirty = false;
+    drawing = true;
     const data = this.insights;
     const containers = new Map<ChartName, HTMLElement>();
     this.renderRoot.querySelectorAll<HTMLElement>(".chart[data-chart]").forEach((el) => {
