@@ -6,10 +6,10 @@ are fetched and parsed again) and reads the ``spinstack-ready`` mark the panel s
 time from the start of the navigation to a complete render, as a user waits for it. The same page then loads the
 panel's address again (cache warm), then opens another panel and comes back through the sidebar's link.
 
-Phases (medians, ms from the navigation): ``preload`` (the preloader evaluated), ``prefetch`` (the first requests
-sent), ``module`` (the bundle evaluated), ``connected`` (Home Assistant created the element), ``data`` (the element
-has the insights), ``ready``; and the resource timings of Home Assistant's entry points (``ha-core``, ``ha-app``) and
-the panel's files (``bundle-spinstack-preload``, ``bundle-spinstack-panel``): ``-requested`` and ``-fetched``.
+Phases (medians, ms from the navigation): ``prefetch`` (the first requests sent), ``module`` (the bundle
+evaluated), ``connected`` (Home Assistant created the element), ``data`` (the element has the insights), ``ready``;
+and the resource timings of Home Assistant's entry points (``ha-core``, ``ha-app``) and the panel's bundle
+(``bundle-spinstack-panel``): ``-requested`` and ``-fetched``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ READY_MS = 120_000
 # response end), in ms from the navigation's start.
 MARKS = """() => {
   const out = {};
-  for (const name of ["spinstack-preload", "spinstack-prefetch", "spinstack-module", "spinstack-connected",
+  for (const name of ["spinstack-prefetch", "spinstack-module", "spinstack-connected",
     "spinstack-data", "spinstack-ready"]) {
     const mark = performance.getEntriesByName(name)[0];
     if (mark) out[name] = mark.startTime;
@@ -151,8 +151,8 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
         "first_render_warm_cache_ms": _figures(warm),
         # A click on the sidebar's "Listening Insights" from another panel: Home Assistant's in-app navigation.
         "first_render_from_sidebar_ms": _figures(in_app),
-        # Medians of when each phase ended, from the navigation (see the module's docstring): the preloader and the
-        # bundle evaluated, the first requests sent, the element created (connected), the insights in (data), every
+        # Medians of when each phase ended, from the navigation (see the module's docstring): the bundle
+        # evaluated, the first requests sent, the element created (connected), the insights in (data), every
         # card drawn (ready); and when Home Assistant's entry points and the panel's files were requested and fetched.
         "phases_median_ms": {name: round(statistics.median(values), 1) for name, values in phases.items()},
         "rounds": ROUNDS,

@@ -1,8 +1,7 @@
-// Builds the panel into two committed ES modules in custom_components/spinstack/frontend/:
-//   spinstack-panel.js    the panel (the element, Lit, ECharts), one self-contained module;
-//   spinstack-preload.js  the preloader Home Assistant imports on every page (a few hundred bytes, see src/preload.ts).
+// Builds the panel into committed ES modules in custom_components/spinstack/frontend/ (one today):
+//   spinstack-panel.js    the panel (the element, Lit, ECharts), one self-contained module.
 //
-//   node build.mjs              write both
+//   node build.mjs              write them
 //   node build.mjs --verify     build in memory and fail if a committed file differs (what `make test` runs)
 //   node build.mjs --outdir=DIR write them somewhere else
 //
@@ -34,7 +33,7 @@ const cssAsMinifiedText = {
 
 const result = await esbuild.build({
   absWorkingDir: here,
-  entryPoints: { "spinstack-panel": "src/spinstack-panel.ts", "spinstack-preload": "src/preload.ts" },
+  entryPoints: { "spinstack-panel": "src/spinstack-panel.ts" },
   bundle: true,
   minify: true,
   format: "esm",

@@ -1,8 +1,9 @@
 // The panel's first two requests (its options and the insights of the default pickers), sent as soon as Home
 // Assistant's websocket is authenticated, before Home Assistant's own frontend has built the page or created the
-// panel's element. Started by the preloader (preload.ts, loaded with Home Assistant's entry points when a page opens
-// on the panel's address) and again, a no-op if already started, when the bundle is evaluated (reached through the
-// sidebar). The element takes the answers once, if it asks the same question soon enough; otherwise it asks itself.
+// panel's element: started when the bundle is evaluated (a no-op if already started). The element takes the answers
+// once, if it asks the same question soon enough; otherwise it asks itself. (A preloader Home Assistant would import
+// on every page to start this earlier was measured and left out: evaluating the bundle while Home Assistant's frontend
+// boots delayed Home Assistant's own start more than it saved; see bench/README.md.)
 //
 // Home Assistant's frontend publishes its connection promise as `window.hassConnection` (its core entry point, which
 // is also where it starts its own first requests); `window.hassConnectionReady` is called with it when set later.

@@ -5,10 +5,9 @@
 // empty or error state) is rendered; `insights` is the last response; `charts` maps a card name to its ECharts
 // instance (`charts.calendar.getOption()`); performance.mark("spinstack-ready") is set the first time.
 //
-// The first render, fastest first: on the panel's own address Home Assistant imports the preloader (preload.ts)
-// with its own entry points; it sends the first requests as soon as the websocket is up (prefetch.ts) and imports
-// this bundle, which then draws each chart once off screen in idle time (warmUp below) while Home Assistant's frontend
-// boots. When Home Assistant finally creates the element, the answers are usually in and ECharts' code is warm.
+// The first render, fastest first: once this bundle is evaluated it sends the first requests as soon as the websocket
+// is up (prefetch.ts), and draws each chart once off screen in idle time (warmUp below). When Home Assistant creates
+// the element, the answers are usually in and ECharts' code is warm.
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 import type {
   Drill,
@@ -50,8 +49,7 @@ import { onPanelPage, prefetch, prefetchedAnswer, takePrefetched } from "./prefe
 import { styles } from "./styles.js";
 import { readTheme, type ChartTheme } from "./theme.js";
 
-// The bundle is evaluated (by the preloader while Home Assistant boots, or when the sidebar opens the panel): the
-// first requests go out now if the preloader has not sent them yet.
+// The bundle is evaluated: the first requests go out now.
 if (!performance.getEntriesByName("spinstack-module").length) performance.mark("spinstack-module");
 prefetch();
 
