@@ -287,7 +287,8 @@ async def test_a_reboot_before_the_threshold_no_other_room_reports_counts_nothin
 ) -> None:
     """Fault: the only speaker SpinStack hears reboots 60 s into a 300 s track, before its threshold, and nobody
     plays it again; no event says so (subscriptions forgotten, no other room's topology). The wake-up read at the
-    threshold finds it stopped at 0 s. Expected: no play (60 s heard of the 150 s needed). Lost: nothing."""
+    threshold finds it stopped at 0 s. Expected: no play (none of the 60 s is credited: when it stopped is unknown,
+    and nothing shows it played; 150 s were needed). Lost: nothing."""
     living = household.by_name("Living Room")
     lockstep, coordinator, events = await start(
         hass, household, clock, monkeypatch, "Living Room", subscription_seconds=SUBSCRIPTION_SECONDS
