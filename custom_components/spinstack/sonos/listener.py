@@ -63,6 +63,10 @@ class ListenerHealth:
     event_port: int | None = None
 
 
+class StaleReadError(Exception):
+    """A read of the speaker overtaken by an event: its result is not reported."""
+
+
 class EventsUnavailableError(Exception):
     """SoCo's event listener is not running (it found no free port): a subscription would carry no events."""
 
@@ -146,6 +150,8 @@ class SpeakerListener:
         self._evented_state: str | None = None
         # When the last observation this listener reported was made.
         self._reported_at: float | None = None
+        # AVTransport events applied: a read during which one arrived is older than the state it reported.
+        self._av_events = 0
         self._refreshing = False
         self._refresh_again = False
         self._refresh_task: asyncio.Task[None] | None = None
@@ -291,6 +297,8 @@ class SpeakerListener:
                 await self._read()
             except asyncio.CancelledError:
                 raise
+            except StaleReadError:
+                self._set_state(ListenerState.POLLING)  # it answered; an event said more
             except Exception as err:  # noqa: BLE001 - unreachable: wait and try again
                 self._set_state(ListenerState.OFFLINE)
                 self.health.last_error = f"{type(err).__name__}: {err}"
@@ -323,6 +331,7 @@ class SpeakerListener:
             _LOGGER.exception("Ignoring an AVTransport event from %s that could not be read", self.uid)
             return
         self._evented_state = self.state.variables.get("transport_state")
+        self._av_events += 1
         self._report(self.state.observation(self._now()))
         # Events carry no position; read it now so that repeats and restarts are seen.
         self._request_refresh()
@@ -387,7 +396,11 @@ class SpeakerListener:
         says so until the renewal, up to 25 minutes later, unless another room's topology event tells) or a NOTIFY
         was lost. The subscription is then renewed at once, and health counts the failure.
         """
-        observation, transport_state = await self._read(wake_up=True)
+        try:
+            observation, transport_state = await self._read(wake_up=True)
+        except StaleReadError:
+            # It answered, and an event told what changed meanwhile (its own read follows).
+            return self.state.observation(self._now())
         evented = self._evented_state
         if (
             self.health.state is ListenerState.SUBSCRIBED
@@ -417,6 +430,7 @@ class SpeakerListener:
             return transport, position, media
 
         generation = self.health.subscriptions
+        events_before = self._av_events
         try:
             transport, position_info, media = await self._run_blocking(read)
         except OSError as err:
@@ -428,6 +442,11 @@ class SpeakerListener:
                 self.health.last_error = f"unreachable: {type(err).__name__}: {err}"
                 self._lost.set()
             raise
+        if self._av_events != events_before:
+            # An event came while the speaker was being read: the read may show the state before it (a play
+            # started, a track changed), and reporting it now would put an old state after a newer one. The event's
+            # own read follows (_request_refresh).
+            raise StaleReadError(f"an event from {self.uid} arrived during the read")
         self.state.apply_avtransport(
             {
                 "transport_state": transport.get("CurrentTransportState"),
