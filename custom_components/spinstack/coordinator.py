@@ -474,8 +474,8 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
     async def _write_next(self) -> bool:
         """Write the oldest unwritten play; False when the store refused it (kept for the next try).
 
-        The writer and a stop's last chance both call this: one at a time, each taking the play it wrote off the
-        list by identity (never "the first", which may be the next play by then)."""
+        The writer and a stop's last chance both call this, one at a time (the lock): while one writes, nothing but
+        appends touches the list, so the play written is still the first when it is taken off."""
         async with self._write_lock:
             if not self._unwritten:
                 return True
@@ -491,7 +491,7 @@ class SpinStackCoordinator(DataUpdateCoordinator[SpinStackData]):
                     # Health says so now, not with the next observation (none may come while nothing plays).
                     self.async_set_updated_data(self._with_speakers(self.data))
                 return False
-            self._unwritten[:] = [queued for queued in self._unwritten if queued is not play]
+            self._unwritten.pop(0)
         if self._writer_error is not None:
             _LOGGER.info("Plays are written again to %s", self.store.path)
             self._writer_error = None
