@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
+
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -12,6 +16,7 @@ from homeassistant.loader import async_get_integration
 
 from .const import DB_FILENAME, DOMAIN
 from .coordinator import SpinStackConfigEntry, SpinStackCoordinator, SpinStackRuntimeData
+from .insights import Insights, Request
 from .panel import async_register_panel, async_remove_panel
 from .plugins import PluginContext, user_agent_from_manifest
 from .services import async_setup_services
@@ -19,6 +24,13 @@ from .store import SchemaTooNewError, Store
 from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+
+_LOGGER = logging.getLogger(__name__)
+
+# Insights answers kept in memory per household (a few periods and filters the panel switches between).
+INSIGHTS_KEPT = 8
+# The panel's first question (prefetch.ts FIRST_QUERY: this month, every view, no filter), answered ahead.
+PANEL_FIRST_REQUEST = Request()
 
 __all__ = ["DOMAIN"]
 
@@ -50,7 +62,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) ->
     coordinator = SpinStackCoordinator(
         hass, entry, store, plugin_context=lambda: PluginContext.create(session, user_agent)
     )
-    entry.runtime_data = SpinStackRuntimeData(coordinator=coordinator, store=store)
+    entry.runtime_data = SpinStackRuntimeData(
+        coordinator=coordinator, store=store, insights=Insights(store, keep=INSIGHTS_KEPT)
+    )
     try:
         await coordinator.async_start()
     except BaseException:
@@ -60,7 +74,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) ->
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_register_panel(hass)
+    _async_warm_insights(hass, entry)
+    entry.async_on_unload(coordinator.async_add_play_handler(lambda _play: _async_warm_insights(hass, entry)))
     return True
+
+
+@callback
+def _async_warm_insights(hass: HomeAssistant, entry: SpinStackConfigEntry) -> None:
+    """Answer the panel's first question in the background, at start and after each play, so that the panel opens
+    with its answer ready (it would otherwise wait for the views' queries)."""
+    entry.async_create_background_task(hass, _warm_insights(entry.runtime_data.insights), "spinstack insights")
+
+
+async def _warm_insights(insights: Insights) -> None:
+    try:
+        await insights.warm(PANEL_FIRST_REQUEST, time.time())
+    except sqlite3.Error as err:
+        # Only an answer computed ahead: the panel asks again and shows the error, if it lasts.
+        _LOGGER.debug("Insights not computed ahead: %s", err)
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: SpinStackConfigEntry) -> None:

@@ -46,6 +46,7 @@ from .engine import Engine, Listen, Observation, Play, Rules
 from .enricher import Enricher, PluginHealth
 from .forwarder import ForwarderHealth, Forwarding
 from .importer import HistoryImporter, ImportProgress
+from .insights import Insights
 from .plugins import PluginContext
 from .sonos.listener import Backoff, ListenerHealth, ListenerState, SpeakerListener
 from .sonos.topology import GroupMember, read_zone_group_state
@@ -144,6 +145,8 @@ class SpinStackRuntimeData:
 
     coordinator: SpinStackCoordinator
     store: Store
+    # The panel's and the service's insights, keeping recent answers (see Insights).
+    insights: Insights
 
 
 type SpinStackConfigEntry = ConfigEntry[SpinStackRuntimeData]

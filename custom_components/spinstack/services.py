@@ -19,7 +19,7 @@ from .enricher import plugin_options
 from .forwarding import FORWARDERS
 from .history import ExportRow, HistoryFormatError, write_csv, write_jsonl
 from .importer import DEFAULT_TOLERANCE, ImportBusyError
-from .insights import PERIODS, VIEWS, Insights, InsightsError, Request
+from .insights import PERIODS, VIEWS, InsightsError, Request
 from .plugins import PluginError, PluginMisconfigured, TrackQuery, isrc_lookup
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -144,7 +144,7 @@ async def _get_insights(call: ServiceCall) -> ServiceResponse:
             services=tuple(data["services"]),
             views=tuple(dict.fromkeys(data["views"])),
         )
-        return await Insights(entry.runtime_data.store).views(request, time.time())
+        return await entry.runtime_data.insights.views(request, time.time())
     except InsightsError as err:
         raise insights_error(err) from err
 

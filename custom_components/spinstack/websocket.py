@@ -14,7 +14,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import VolDictType
 import probatio as vol
 
-from .insights import PERIODS, VIEWS, Insights, InsightsError, Request, as_tuple, parse_dates
+from .insights import PERIODS, VIEWS, InsightsError, Request, as_tuple, parse_dates
 from .services import insights_error, loaded_entry
 
 _PERIOD_FIELDS: VolDictType = {
@@ -44,7 +44,7 @@ def _request(msg: dict[str, Any], views: tuple[str, ...] = VIEWS) -> Request:
 async def ws_options(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     """What the pickers offer."""
     entry = loaded_entry(hass, msg.get("entry_id"))
-    options = await Insights(entry.runtime_data.store).options()
+    options = await entry.runtime_data.insights.options()
     connection.send_result(msg["id"], {"entry_id": entry.entry_id, "title": entry.title, **options})
 
 
@@ -61,7 +61,7 @@ async def ws_insights(hass: HomeAssistant, connection: ActiveConnection, msg: di
     entry = loaded_entry(hass, msg.get("entry_id"))
     try:
         request = _request(msg, tuple(dict.fromkeys(msg.get("views") or VIEWS)))
-        result = await Insights(entry.runtime_data.store).views(request, time.time())
+        result = await entry.runtime_data.insights.views(request, time.time())
     except InsightsError as err:
         raise insights_error(err) from err
     connection.send_result(msg["id"], result)
@@ -80,7 +80,7 @@ async def ws_plays(hass: HomeAssistant, connection: ActiveConnection, msg: dict[
     """The plays behind a bar or a cell."""
     entry = loaded_entry(hass, msg.get("entry_id"))
     try:
-        result = await Insights(entry.runtime_data.store).plays(_request(msg), msg["drill"], time.time(), msg["limit"])
+        result = await entry.runtime_data.insights.plays(_request(msg), msg["drill"], time.time(), msg["limit"])
     except InsightsError as err:
         raise insights_error(err) from err
     connection.send_result(msg["id"], result)

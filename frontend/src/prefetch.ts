@@ -11,7 +11,8 @@ import type { Insights, InsightsOptions, InsightsQuery } from "./api.js";
 
 /** The panel's address: PANEL_URL_PATH in custom_components/spinstack/panel.py. */
 export const PANEL_PATH = "/spinstack";
-/** The first question the panel asks: the default period (DEFAULT_PERIOD in spinstack-panel.ts), no filters. */
+/** The first question the panel asks: the default period (DEFAULT_PERIOD in spinstack-panel.ts), no filters. Home
+ * Assistant keeps its answer ready (PANEL_FIRST_REQUEST in custom_components/spinstack/__init__.py). */
 export const FIRST_QUERY: InsightsQuery = { period: "month" };
 /** Answers older than this (from when they were asked) are not used: the panel asks afresh. */
 const FRESH_MS = 30_000;

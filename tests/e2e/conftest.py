@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import os
 from pathlib import Path
+import time
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -12,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import pytest_socket
 
+from custom_components.spinstack import PANEL_FIRST_REQUEST
 from custom_components.spinstack.const import (
     CONF_HOSTS,
     CONF_HOUSEHOLD_ID,
@@ -88,6 +91,14 @@ def make_entry(household: Household, *rooms: str, **options: object) -> MockConf
             **options,
         },
     )
+
+
+async def answer_kept(entry: MockConfigEntry, within: float = 5.0) -> None:
+    """Wait (real time) until the panel's first answer, computed in the background, is kept and up to date."""
+    insights = entry.runtime_data.insights
+    async with asyncio.timeout(within):
+        while not await insights.is_kept(PANEL_FIRST_REQUEST, time.time()):  # noqa: ASYNC110 - polling the code under test
+            await asyncio.sleep(0.02)
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -3,6 +3,8 @@ panel itself (its bundle served, its sidebar entry while a household is loaded).
 
 from __future__ import annotations
 
+from pathlib import Path
+import re
 import time
 from typing import Any
 
@@ -12,12 +14,14 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
+from custom_components.spinstack import PANEL_FIRST_REQUEST
 from custom_components.spinstack.const import DOMAIN
 from custom_components.spinstack.engine import Play
+from custom_components.spinstack.insights import Insights, Request
 from custom_components.spinstack.panel import BUNDLE, PANEL_URL_PATH
 from emulator import Household
 
-from .conftest import make_entry, setup_entry
+from .conftest import answer_kept, make_entry, setup_entry
 
 
 def _plays(now: float) -> list[Play]:
@@ -77,6 +81,27 @@ async def test_get_insights_service(hass: HomeAssistant, household: Household) -
         await hass.services.async_call(
             DOMAIN, "get_insights", {"period": "decade"}, blocking=True, return_response=True
         )
+
+
+async def test_the_panels_first_answer_is_ready_and_never_stale(
+    hass: HomeAssistant, household: Household, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Computed ahead when the household is loaded; plays written since (an import here) are in the next answer."""
+    entry = make_entry(household, "Living Room")
+    await setup_entry(hass, entry)
+    await answer_kept(entry)
+    insights = entry.runtime_data.insights
+
+    store = entry.runtime_data.store
+    assert await store.add_plays(_plays(time.time()), origin="import:test") == 12
+    assert not await insights.is_kept(PANEL_FIRST_REQUEST, time.time())
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "spinstack/insights", "period": "month"})
+    answer = await client.receive_json()
+    assert answer["success"], answer
+    fresh = await Insights(store).views(PANEL_FIRST_REQUEST, time.time())
+    assert answer["result"]["summary"] == fresh["summary"]
+    assert answer["result"]["summary"]["plays"] > 0
 
 
 async def test_panel_websocket_commands(
@@ -144,3 +169,11 @@ async def test_panel_is_served_while_a_household_is_loaded(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert PANEL_URL_PATH in hass.data[frontend.DATA_PANELS]
+
+
+def test_the_answer_kept_ready_is_the_panels_first_question() -> None:
+    """prefetch.ts asks FIRST_QUERY first (every view, no filter): the request Home Assistant answers ahead."""
+    source = (Path(__file__).parents[2] / "frontend" / "src" / "prefetch.ts").read_text()
+    match = re.search(r"FIRST_QUERY: InsightsQuery = \{ period: \"(\w+)\" \};", source)
+    assert match is not None
+    assert Request(period=match.group(1)) == PANEL_FIRST_REQUEST

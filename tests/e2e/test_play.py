@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.spinstack import PANEL_FIRST_REQUEST
 from custom_components.spinstack.const import DOMAIN, EVENT_SCROBBLE
 from custom_components.spinstack.coordinator import SpinStackCoordinator
 from custom_components.spinstack.sonos.listener import ListenerState
 from emulator import Household, Track
 from tests.emulator.helpers import wait_for
 
-from .conftest import make_entry, setup_entry
+from .conftest import answer_kept, make_entry, setup_entry
 
 SONG = Track.spotify("4uLU6hMCjMI75M1A2tKUQC", "One More Time", "Daft Punk", "Discovery", 200)
 
@@ -89,4 +91,8 @@ async def test_a_track_played_past_its_threshold_is_one_play_one_event_and_senso
     await household.settle()
     await asyncio.sleep(0.5)
     assert len(events) == 1
+    # The panel's first answer was computed again after the play, in the background: it counts the play.
+    await answer_kept(entry)
+    insights = entry.runtime_data.insights
+    assert (await insights.views(PANEL_FIRST_REQUEST, time.time()))["summary"]["plays"] == 1
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -172,10 +172,20 @@ class _Scope:
 
 
 class Insights:
-    """The insights of one play store."""
+    """The insights of one play store.
 
-    def __init__(self, store: Store) -> None:
+    With ``keep`` above 0, the answers of the last ``keep`` requests are kept and given again while nothing the
+    store holds has changed (``Store.data_version``) and it is the same local day (the views depend on ``now``
+    through the local date only). The integration keeps one such instance per store, so that the panel's first
+    question is answered from memory when the panel opens (``warm``). A kept answer is shared: callers must not
+    change it.
+    """
+
+    def __init__(self, store: Store, keep: int = 0) -> None:
         self._store = store
+        self._keep = keep
+        # (request, local date) -> (the store's data version read before the answer was computed, the answer).
+        self._kept: dict[tuple[Request, date], tuple[tuple[int, int], dict[str, Any]]] = {}
 
     # -- what can be asked ---------------------------------------------------------------------------------------
     async def options(self) -> dict[str, Any]:
@@ -213,6 +223,29 @@ class Insights:
     # -- the views -----------------------------------------------------------------------------------------------
     async def views(self, request: Request, now: float) -> dict[str, Any]:
         """Every view asked for, with the period and filters they answer."""
+        if not self._keep:
+            return await self._views(request, now)
+        key = (request, self._store.clock.local(now).date())
+        version = await self._store.data_version()
+        kept = self._kept.pop(key, None)
+        if kept is None or kept[0] != version:
+            kept = version, await self._views(request, now)
+        # Most recently used last; the least recently used goes first.
+        self._kept[key] = kept
+        while len(self._kept) > self._keep:
+            del self._kept[next(iter(self._kept))]
+        return kept[1]
+
+    async def is_kept(self, request: Request, now: float) -> bool:
+        """Whether the answer to ``request`` is kept and still true."""
+        kept = self._kept.get((request, self._store.clock.local(now).date()))
+        return kept is not None and kept[0] == await self._store.data_version()
+
+    async def warm(self, request: Request, now: float) -> None:
+        """Compute and keep the answer to ``request`` (with ``keep`` above 0), so that it is ready when asked."""
+        await self.views(request, now)
+
+    async def _views(self, request: Request, now: float) -> dict[str, Any]:
         scope = await self._scope(request, now)
         result: dict[str, Any] = {
             "period": scope.period.as_dict(),

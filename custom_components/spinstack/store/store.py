@@ -97,6 +97,8 @@ class Store:
         self._tracks = _Lru()
         self._contexts = _Lru()
         self._months: dict[int, int] = {}
+        # Writes this store ended (committed or rolled back): with SQLite's data_version, what data_version() gives.
+        self._writes = 0
 
     # -- life cycle ----------------------------------------------------------------------------------------------
     @classmethod
@@ -224,6 +226,7 @@ class Store:
             # A cancelled await does not stop its thread: wait for a step still running, then close (shielded, so
             # that this is carried through even if the caller is cancelled again meanwhile).
             await asyncio.shield(asyncio.to_thread(_close_bulk, preparer, writer))
+            self._writes += 1
         return inserted
 
     async def _write_rows(self, rows: list[_Row]) -> int:
@@ -456,6 +459,15 @@ class Store:
             except BaseException:
                 await self._rollback()
                 raise
+            finally:
+                self._writes += 1
+
+    async def data_version(self) -> tuple[int, int]:
+        """A value that changes whenever what the store holds may have: after each write this store ended (committed
+        or rolled back; a read during a write sees it uncommitted) and each commit by another connection (an
+        import's, or another process's: SQLite's ``PRAGMA data_version``). Read before reading the data it stands
+        for: an answer computed after it is at least as new as it."""
+        return self._writes, int(await self.scalar("PRAGMA data_version"))
 
     async def _total_changes(self) -> int:
         return int(await self.scalar("SELECT total_changes()"))
@@ -463,10 +475,13 @@ class Store:
     async def set_state(self, key: str, value: Any) -> None:
         """Save a JSON value."""
         async with self._lock:
-            await self._conn.execute(
-                "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value, separators=(",", ":"))),
-            )
+            try:
+                await self._conn.execute(
+                    "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value, separators=(",", ":"))),
+                )
+            finally:
+                self._writes += 1
 
     # -- reads ---------------------------------------------------------------------------------------------------
     async def _read(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[sqlite3.Row]:

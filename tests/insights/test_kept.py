@@ -1,0 +1,100 @@
+"""Answers kept in memory (``Insights(store, keep=N)``): given again only while the store holds the same plays and
+it is the same local day; anything written (a play, an import, a rolled-back write, another connection's commit)
+makes the next answer a fresh one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+import sqlite3
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.spinstack.engine import Play
+from custom_components.spinstack.insights import Insights, Request
+from custom_components.spinstack.store import Store
+
+ZONE = "Europe/Paris"
+NOW = datetime(2026, 4, 9, 15, 0, tzinfo=ZoneInfo(ZONE)).timestamp()
+MONTH = Request(period="month")
+
+
+def _play(ts: float, title: str = "Song") -> Play:
+    return Play(
+        started_at=ts,
+        artist="Artist",
+        title=title,
+        album=None,
+        album_artist=None,
+        duration=200.0,
+        heard=150.0,
+        service="spotify",
+        kind="on_demand",
+        speaker="RINCON_000E58A0000201400",
+        room="Kitchen",
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await Store.open(tmp_path / "spinstack.db", ZONE)
+    await store.add_play(_play(NOW - 7200))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_an_answer_is_kept_until_a_play_is_written(store: Store) -> None:
+    insights = Insights(store, keep=4)
+    first = await insights.views(MONTH, NOW)
+    assert await insights.is_kept(MONTH, NOW)
+    assert await insights.views(MONTH, NOW) is first
+    await store.add_play(_play(NOW - 3600, "Another"))
+    assert not await insights.is_kept(MONTH, NOW)
+    second = await insights.views(MONTH, NOW)
+    assert second is not first
+    assert second["summary"]["plays"] == first["summary"]["plays"] + 1
+
+
+async def test_an_import_and_another_connections_commit_are_seen(store: Store, tmp_path: Path) -> None:
+    insights = Insights(store, keep=4)
+    plays = (await insights.views(MONTH, NOW))["summary"]["plays"]
+    assert await store.add_plays([_play(NOW - 3000, "Imported")], origin="import:test") == 1
+    assert (await insights.views(MONTH, NOW))["summary"]["plays"] == plays + 1
+    # Another process writing the file (the kv table: no play, but the answer is not trusted any more).
+    other = sqlite3.connect(tmp_path / "spinstack.db", isolation_level=None)
+    try:
+        other.execute("INSERT INTO kv (key, value) VALUES ('elsewhere', '1')")
+    finally:
+        other.close()
+    assert not await insights.is_kept(MONTH, NOW)
+
+
+async def test_a_rolled_back_write_is_not_kept(store: Store) -> None:
+    insights = Insights(store, keep=4)
+    await insights.views(MONTH, NOW)
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.execute("INSERT INTO kv (key, value) VALUES (NULL, NULL)")
+    assert not await insights.is_kept(MONTH, NOW)
+
+
+async def test_a_new_day_or_another_question_is_answered_afresh(store: Store) -> None:
+    insights = Insights(store, keep=2)
+    first = await insights.views(MONTH, NOW)
+    assert not await insights.is_kept(MONTH, NOW + 86400)
+    assert await insights.views(MONTH, NOW + 86400) is not first
+    week = await insights.views(Request(period="week"), NOW)
+    assert week is not first
+    # Two kept at most: the least recently used (this month, as of today) went first.
+    assert not await insights.is_kept(MONTH, NOW)
+    assert await insights.is_kept(Request(period="week"), NOW)
+
+
+async def test_without_keep_nothing_is_kept(store: Store) -> None:
+    insights = Insights(store)
+    first = await insights.views(MONTH, NOW)
+    assert await insights.views(MONTH, NOW) is not first
+    assert not await insights.is_kept(MONTH, NOW)
