@@ -10,6 +10,10 @@ Phases (medians, ms from the navigation): ``prefetch`` (the first requests sent)
 evaluated), ``connected`` (Home Assistant created the element), ``data`` (the element has the insights), ``ready``;
 and the resource timings of Home Assistant's entry points (``ha-core``, ``ha-app``) and the panel's bundle
 (``bundle-spinstack-panel``): ``-requested`` and ``-fetched``.
+
+The baseline, in the same rounds: Home Assistant's own profile panel opened in a fresh browser context, when Home
+Assistant's frontend created its element and when that element first rendered. A custom panel's bundle is not asked
+for before Home Assistant's frontend has booted that far, so no panel can render sooner than that.
 """
 
 from __future__ import annotations
@@ -52,6 +56,30 @@ MARKS = """() => {
   }
   return out;
 }"""
+# For the baseline, Home Assistant's own profile panel: marks when Home Assistant's frontend creates its element and
+# when the element's first render completes (Lit's updateComplete), set by wrapping the class as it is defined.
+OWN_PANEL = "ha-panel-profile"
+OWN_PANEL_HOOK = """
+(() => {
+  const define = customElements.define.bind(customElements);
+  customElements.define = (name, cls, options) => {
+    if (name === "OWN_PANEL") {
+      const connected = cls.prototype.connectedCallback;
+      cls.prototype.connectedCallback = function (...args) {
+        if (!performance.getEntriesByName("own-panel-connected").length) {
+          performance.mark("own-panel-connected");
+          Promise.resolve(this.updateComplete).then(() => performance.mark("own-panel-rendered"));
+        }
+        return connected?.apply(this, args);
+      };
+    }
+    return define(name, cls, options);
+  };
+})();
+""".replace("OWN_PANEL", OWN_PANEL)
+OWN_MARKS = """() => Object.fromEntries(["own-panel-connected", "own-panel-rendered"].map(
+  (name) => [name, performance.getEntriesByName(name)[0]?.startTime]).filter(([, at]) => at !== undefined))"""
+
 # Navigates as the sidebar's link does (Home Assistant's navigate(): pushState, then location-changed), and resolves
 # with the milliseconds from there to the panel's complete render.
 IN_APP = """
@@ -100,6 +128,23 @@ async def one_round(browser: Browser, url: str, tokens: dict[str, Any]) -> tuple
     return marks, warm_mark, in_app_mark
 
 
+async def own_panel_round(browser: Browser, url: str, tokens: dict[str, Any]) -> dict[str, float]:
+    """Home Assistant's own profile panel opened in a fresh browser context: when its element was created and first
+    rendered (ms from the navigation). What any panel waits for before it can draw, on this machine."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        await context.add_init_script(browser_login_script(url, tokens))
+        await context.add_init_script(OWN_PANEL_HOOK)
+        page = await context.new_page()
+        await page.goto(f"{url}/profile")
+        await page.wait_for_function(
+            "() => performance.getEntriesByName('own-panel-rendered').length > 0", timeout=READY_MS
+        )
+        return {name: float(at) for name, at in (await page.evaluate(OWN_MARKS)).items()}
+    finally:
+        await context.close()
+
+
 async def bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
     """Home Assistant over a copy of ``store_file`` (closed and checkpointed), and ROUNDS first renders."""
     # The demo's helpers report on stdout; here stdout is the benchmark's JSON document.
@@ -118,6 +163,8 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
     warm: list[float] = []
     in_app: list[float] = []
     phases: dict[str, list[float]] = {}
+    own: dict[str, list[float]] = {}
+    ours: list[float] = []
     try:
         await demo.start_idle(config)
         async with async_playwright() as playwright:
@@ -129,16 +176,22 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
             try:
                 for round_ in range(ROUNDS + 1):
                     marks, warm_mark, in_app_mark = await one_round(browser, demo.url, demo.tokens)
+                    own_marks = await own_panel_round(browser, demo.url, demo.tokens)
                     if round_:  # the first round warms Home Assistant's own caches (and the SQLite pages)
                         samples.append(marks["spinstack-ready"])
+                        ours.append(marks["spinstack-ready"] - marks["bundle-spinstack-panel-requested"])
                         warm.append(warm_mark)
                         in_app.append(in_app_mark)
                         for name, at in marks.items():
                             phases.setdefault(name.removeprefix("spinstack-"), []).append(at)
+                        for name, at in own_marks.items():
+                            own.setdefault(name.removeprefix("own-panel-"), []).append(at)
+                        own_rounded = {name: round(at) for name, at in own_marks.items()}
                         log(
                             f"  panel first render: {marks['spinstack-ready']:.0f} ms cold "
                             f"({ {name: round(at) for name, at in marks.items()} }), "
-                            f"{warm_mark:.0f} ms with a warm cache, {in_app_mark:.0f} ms from another panel"
+                            f"{warm_mark:.0f} ms with a warm cache, {in_app_mark:.0f} ms from another panel; "
+                            f"Home Assistant's own panel, cold: {own_rounded}"
                         )
             finally:
                 await browser.close()
@@ -155,6 +208,14 @@ async def _bench(store_file: Path, folder: Path, log: Any) -> dict[str, Any]:
         # evaluated, the first requests sent, the element created (connected), the insights in (data), every
         # card drawn (ready); and when Home Assistant's entry points and the panel's files were requested and fetched.
         "phases_median_ms": {name: round(statistics.median(values), 1) for name, values in phases.items()},
+        # SpinStack's part of the cold case: from Home Assistant asking for the bundle to every card drawn.
+        "cold_from_bundle_requested_ms": _figures(ours),
+        # The baseline: Home Assistant's own profile panel in a browser that never opened Home Assistant, in the
+        # same rounds; when Home Assistant's frontend created its element and when that element first rendered.
+        "home_assistant_own_panel_cold_ms": {
+            "panel": OWN_PANEL,
+            **{name: _figures(values) for name, values in own.items()},
+        },
         "rounds": ROUNDS,
         "viewport": "1280x900",
         "period": "month (the panel's default)",
