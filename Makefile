@@ -10,8 +10,9 @@ PURE_TESTS := tests/engine tests/store tests/insights tests/history tests/plugin
 # The Home Assistant glue, with Home Assistant's own test plugin: config flow, and end to end (a real Home Assistant
 # test instance, real SoCo over real HTTP against emulated speakers, a real SQLite file).
 HA_TESTS := tests/integration tests/e2e
-# The panel in headless Chromium against a real Home Assistant process (its own sockets: no test plugin).
-BROWSER_TESTS := tests/browser
+# Real Home Assistant processes (their own sockets: no test plugin): the panel in headless Chromium, and Home
+# Assistant killed while it counts plays.
+SYSTEM_TESTS := tests/browser tests/system
 PLAYS ?= 1000000
 
 .PHONY: test lint types unit frontend env bench demo clean help
@@ -45,7 +46,7 @@ unit: env
 	$(ENV) rm -f .coverage .coverage.*
 	$(PYTEST) -p no:homeassistant --cov --cov-report= --cov-fail-under=0 $(PURE_TESTS)
 	$(PYTEST) --cov --cov-append --cov-report= --cov-fail-under=0 --timeout 120 $(HA_TESTS)
-	$(PYTEST) -p no:homeassistant --timeout 300 $(BROWSER_TESTS)
+	$(PYTEST) -p no:homeassistant --timeout 300 $(SYSTEM_TESTS)
 	$(ENV) python -m coverage report
 
 bench: env
