@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 import time
@@ -144,7 +145,8 @@ async def _get_insights(call: ServiceCall) -> ServiceResponse:
             services=tuple(data["services"]),
             views=tuple(dict.fromkeys(data["views"])),
         )
-        return await entry.runtime_data.insights.views(request, time.time())
+        # A copy: the answer may be one the household keeps for the panel, and a caller may change what it gets.
+        return copy.deepcopy(await entry.runtime_data.insights.views(request, time.time()))
     except InsightsError as err:
         raise insights_error(err) from err
 

@@ -103,6 +103,12 @@ async def test_the_panels_first_answer_is_ready_and_never_stale(
     assert answer["result"]["summary"] == fresh["summary"]
     assert answer["result"]["summary"]["plays"] > 0
 
+    # What the service returns is the caller's own: changing it changes no later answer.
+    response: Any = await hass.services.async_call(DOMAIN, "get_insights", {}, blocking=True, return_response=True)
+    response["summary"]["plays"] = -1
+    again: Any = await hass.services.async_call(DOMAIN, "get_insights", {}, blocking=True, return_response=True)
+    assert again["summary"] == fresh["summary"]
+
 
 async def test_panel_websocket_commands(
     hass: HomeAssistant, household: Household, hass_ws_client: WebSocketGenerator
