@@ -423,16 +423,21 @@ class SpeakerListener:
         is reported at the time of the last one, so that no time is counted as heard that nothing shows was."""
         device = self.device
 
-        def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        now_of = self._now
+
+        def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], float]:
             transport = device.avTransport.GetTransportInfo([("InstanceID", 0)])
             position = device.avTransport.GetPositionInfo([("InstanceID", 0)])
+            # The position's time: taken as it arrives, not after the next call and the way back to the event loop
+            # (a busy machine, a slow speaker), which would date the track's start that much later.
+            read_at = now_of()
             media = device.avTransport.GetMediaInfo([("InstanceID", 0)])
-            return transport, position, media
+            return transport, position, media, read_at
 
         generation = self.health.subscriptions
         events_before = self._av_events
         try:
-            transport, position_info, media = await self._run_blocking(read)
+            transport, position_info, media, read_at = await self._run_blocking(read)
         except OSError as err:
             # The speaker does not answer (off the network, powered off, rebooting): its subscription cannot be
             # trusted (NOTIFYs sent meanwhile are lost, a reboot forgets it) and health must say so. Only for the
@@ -455,7 +460,7 @@ class SpeakerListener:
         )
         position = self.state.apply_position_info(position_info)
         state = transport.get("CurrentTransportState")
-        now = self._now()
+        now = read_at
         if (
             wake_up
             and state == "STOPPED"
