@@ -82,13 +82,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) ->
 @callback
 def _async_warm_insights(hass: HomeAssistant, entry: SpinStackConfigEntry) -> None:
     """Answer the panel's first question in the background, at start and after each play, so that the panel opens
-    with its answer ready (it would otherwise wait for the views' queries)."""
+    with its answer ready (it would otherwise wait for the views' queries). Plays counted while it is computed make
+    one more computation, not one each (Insights.warm)."""
     entry.async_create_background_task(hass, _warm_insights(entry.runtime_data.insights), "spinstack insights")
 
 
 async def _warm_insights(insights: Insights) -> None:
     try:
-        await insights.warm(PANEL_FIRST_REQUEST, time.time())
+        await insights.warm(PANEL_FIRST_REQUEST, time.time)
     except sqlite3.Error as err:
         # Only an answer computed ahead: the panel asks again and shows the error, if it lasts.
         _LOGGER.debug("Insights not computed ahead: %s", err)

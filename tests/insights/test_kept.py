@@ -4,10 +4,12 @@ makes the next answer a fresh one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 import sqlite3
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -98,3 +100,38 @@ async def test_without_keep_nothing_is_kept(store: Store) -> None:
     first = await insights.views(MONTH, NOW)
     assert await insights.views(MONTH, NOW) is not first
     assert not await insights.is_kept(MONTH, NOW)
+
+
+async def test_warm_ups_asked_while_one_runs_make_one_more_not_one_each(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insights = Insights(store, keep=4)
+    computed = 0
+    release = asyncio.Event()
+    views = insights._views
+
+    async def slow_views(request: Request, now: float) -> dict[str, Any]:
+        nonlocal computed
+        computed += 1
+        await release.wait()
+        return await views(request, now)
+
+    monkeypatch.setattr(insights, "_views", slow_views)
+    first = asyncio.create_task(insights.warm(MONTH, lambda: NOW))
+    async with asyncio.timeout(5):
+        while not computed:  # noqa: ASYNC110 - the first computation under way
+            await asyncio.sleep(0.01)
+    # Five plays counted while the first computation runs: their warm-ups return at once.
+    for minute in range(5):
+        await store.add_play(_play(NOW - 3000 + 60 * minute, f"Burst {minute}"))
+        await insights.warm(MONTH, lambda: NOW)
+    assert computed == 1
+    release.set()
+    await first
+    # One more computation, which has the five plays.
+    assert computed == 2
+    assert await insights.is_kept(MONTH, NOW)
+    assert (await insights.views(MONTH, NOW))["summary"]["plays"] == 6
+    # Nothing written since: the kept answer stands.
+    await insights.warm(MONTH, lambda: NOW)
+    assert computed == 2

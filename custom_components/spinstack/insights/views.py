@@ -22,7 +22,7 @@ first (its index), until the ``limit``-th best sum so far is at least the counte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import json
@@ -186,6 +186,9 @@ class Insights:
         self._keep = keep
         # (request, local date) -> (the store's data version read before the answer was computed, the answer).
         self._kept: dict[tuple[Request, date], tuple[tuple[int, int], dict[str, Any]]] = {}
+        # Requests being computed by warm(), and those asked for again meanwhile.
+        self._warming: set[Request] = set()
+        self._warm_again: set[Request] = set()
 
     # -- what can be asked ---------------------------------------------------------------------------------------
     async def options(self) -> dict[str, Any]:
@@ -241,9 +244,25 @@ class Insights:
         kept = self._kept.get((request, self._store.clock.local(now).date()))
         return kept is not None and kept[0] == await self._store.data_version()
 
-    async def warm(self, request: Request, now: float) -> None:
-        """Compute and keep the answer to ``request`` (with ``keep`` above 0), so that it is ready when asked."""
-        await self.views(request, now)
+    async def warm(self, request: Request, now: Callable[[], float]) -> None:
+        """Compute and keep the answer to ``request`` (with ``keep`` above 0), so that it is ready when asked.
+
+        Calls made while the same request is being computed are merged: that computation runs once more when it
+        ends (what was written meanwhile is then in the answer) and the calls return at once. A burst of plays costs
+        two computations, not one each, and the store's connection stays free for the plays themselves."""
+        if request in self._warming:
+            self._warm_again.add(request)
+            return
+        self._warming.add(request)
+        try:
+            while True:
+                self._warm_again.discard(request)
+                await self.views(request, now())
+                if request not in self._warm_again:
+                    return
+        finally:
+            self._warming.discard(request)
+            self._warm_again.discard(request)
 
     async def _views(self, request: Request, now: float) -> dict[str, Any]:
         scope = await self._scope(request, now)
