@@ -445,6 +445,27 @@ def _free_port() -> socket.socket:
     return sock
 
 
+def _hold_ports(count: int) -> list[socket.socket]:
+    """``count`` consecutive ports of 127.0.0.1, every one held by a listening socket of the test ("other programs").
+
+    Below the kernel's ephemeral range (32768 and up on Linux): a port there found busy may be a connection's, which
+    frees it a moment later for SoCo to take. A block where any port is busy is given up for the next one."""
+    for base in range(20000, 32768 - count, count):
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+                sock.listen(1)
+        except OSError:
+            for sock in held:
+                sock.close()
+            continue
+        return held
+    raise RuntimeError(f"no {count} consecutive free ports below 32768")
+
+
 def _soco_listener_port(monkeypatch: pytest.MonkeyPatch, port: int) -> None:
     """Configure SoCo's event listener to start at ``port`` (as soco.config.EVENT_LISTENER_PORT does before the first
     subscription; the listener object copied it when SoCo was imported)."""
@@ -497,20 +518,9 @@ async def test_with_every_port_of_socos_listener_taken_spinstack_polls_says_so_a
     event listener is not running (ports ... taken ...)" in `last_error` and in the repair issue). A track is
     counted from the polls. Once a port is free again, SpinStack subscribes and hears events. Lost: nothing (2
     plays of 2; no error logged; one warning per attempt to subscribe)."""
-    held: list[socket.socket] = []
+    held = _hold_ports(100)
     try:
-        first = _free_port()
-        held.append(first)
-        port = first.getsockname()[1]
-        for other in range(port + 1, port + 100):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                sock.bind(("127.0.0.1", other))
-            except OSError:
-                sock.close()  # held by some other program already: taken all the same
-                continue
-            sock.listen(1)
-            held.append(sock)
+        port = held[0].getsockname()[1]
         _soco_listener_port(monkeypatch, port)
         # As if SoCo's listener had run before on a port now gone (the address it would still subscribe with).
         monkeypatch.setattr(events_asyncio.event_listener, "address", ("127.0.0.1", port))
