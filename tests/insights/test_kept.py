@@ -14,35 +14,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.spinstack.engine import Play
 from custom_components.spinstack.insights import Insights, Request
 from custom_components.spinstack.store import Store
+from tests.store.conftest import make_play
 
 ZONE = "Europe/Paris"
 NOW = datetime(2026, 4, 9, 15, 0, tzinfo=ZoneInfo(ZONE)).timestamp()
 MONTH = Request(period="month")
 
 
-def _play(ts: float, title: str = "Song") -> Play:
-    return Play(
-        started_at=ts,
-        artist="Artist",
-        title=title,
-        album=None,
-        album_artist=None,
-        duration=200.0,
-        heard=150.0,
-        service="spotify",
-        kind="on_demand",
-        speaker="RINCON_000E58A0000201400",
-        room="Kitchen",
-    )
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     store = await Store.open(tmp_path / "spinstack.db", ZONE)
-    await store.add_play(_play(NOW - 7200))
+    await store.add_play(make_play(NOW - 7200, artist="Artist", title="Song"))
     try:
         yield store
     finally:
@@ -54,7 +38,7 @@ async def test_an_answer_is_kept_until_a_play_is_written(store: Store) -> None:
     first = await insights.views(MONTH, NOW)
     assert await insights.is_kept(MONTH, NOW)
     assert await insights.views(MONTH, NOW) is first
-    await store.add_play(_play(NOW - 3600, "Another"))
+    await store.add_play(make_play(NOW - 3600, artist="Artist", title="Another"))
     assert not await insights.is_kept(MONTH, NOW)
     second = await insights.views(MONTH, NOW)
     assert second is not first
@@ -64,7 +48,7 @@ async def test_an_answer_is_kept_until_a_play_is_written(store: Store) -> None:
 async def test_an_import_and_another_connections_commit_are_seen(store: Store, tmp_path: Path) -> None:
     insights = Insights(store, keep=4)
     plays = (await insights.views(MONTH, NOW))["summary"]["plays"]
-    assert await store.add_plays([_play(NOW - 3000, "Imported")], origin="import:test") == 1
+    assert await store.add_plays([make_play(NOW - 3000, artist="Artist", title="Imported")], origin="import:test") == 1
     assert (await insights.views(MONTH, NOW))["summary"]["plays"] == plays + 1
     # Another process writing the file (the kv table: no play, but the answer is not trusted any more).
     other = sqlite3.connect(tmp_path / "spinstack.db", isolation_level=None)
@@ -123,7 +107,7 @@ async def test_warm_ups_asked_while_one_runs_make_one_more_not_one_each(
             await asyncio.sleep(0.01)
     # Five plays counted while the first computation runs: their warm-ups return at once.
     for minute in range(5):
-        await store.add_play(_play(NOW - 3000 + 60 * minute, f"Burst {minute}"))
+        await store.add_play(make_play(NOW - 3000 + 60 * minute, artist="Artist", title=f"Burst {minute}"))
         await insights.warm(MONTH, lambda: NOW)
     assert computed == 1
     release.set()

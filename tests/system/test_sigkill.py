@@ -18,14 +18,15 @@ import contextlib
 import os
 from pathlib import Path
 import signal
-import sqlite3
 from typing import Any
 
 import aiohttp
 import pytest
 
 from custom_components.spinstack.const import EVENT_SCROBBLE
+from custom_components.spinstack.store import Store
 from scripts.demo import Demo, free_port, prepare_config
+from tests.store.test_bulk import assert_consistent
 
 # The demo day at 60 times real time: a 200 s track lasts 3.3 s and counts after 2 s heard (demo thresholds);
 # about six plays a minute over three rooms.
@@ -84,25 +85,19 @@ def kill_home_assistant(demo: Demo) -> None:
     os.killpg(demo.processes[-1].pid, signal.SIGKILL)
 
 
-def stored(path: Path) -> list[tuple[int, str, str, str]]:
-    """Every play in the file: (start, artist, title, room)."""
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        return conn.execute(
+async def examine(path: Path) -> list[tuple[int, str, str, str]]:
+    """Check the file as the store's own tests do (integrity_check, and every roll-up and counter exactly those of
+    the plays: ``assert_consistent``), and give every play in it: (start, artist, title, room)."""
+    store = await Store.open(path, "UTC")  # scripts/demo.py's configuration.yaml: time_zone UTC
+    try:
+        await assert_consistent(store)
+        rows = await store.rows(
             "SELECT p.started_at, a.name, t.title, c.room FROM plays p JOIN tracks t ON t.id = p.track_id "
             "JOIN artists a ON a.id = t.artist_id JOIN contexts c ON c.id = p.context_id"
-        ).fetchall()
-
-
-def check_file(path: Path) -> None:
-    """Whole, and its roll-ups and counters agree with its plays."""
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        plays, heard = conn.execute("SELECT count(*), coalesce(sum(heard), 0) FROM plays").fetchone()
-        for table in ("r_day_total", "r_day", "r_month", "r_ctx_track", "r_year_track"):
-            sums = conn.execute(f"SELECT coalesce(sum(plays), 0), coalesce(sum(heard), 0) FROM {table}").fetchone()
-            assert sums == (plays, heard), table
-        assert conn.execute("SELECT coalesce(sum(plays), 0) FROM tracks").fetchone()[0] == plays
-        assert conn.execute("SELECT coalesce(sum(plays), 0) FROM artists").fetchone()[0] == plays
+        )
+    finally:
+        await store.close()
+    return [(int(started), str(artist), str(title), str(room)) for started, artist, title, room in rows]
 
 
 def key(play: dict[str, Any]) -> tuple[int, str, str, str]:
@@ -129,12 +124,11 @@ async def test_a_killed_home_assistant_keeps_every_reported_play_and_counts_none
             kill_home_assistant(demo)
         await demo.processes[-1].wait()
 
-        rows = stored(database)
+        rows = await examine(database)
         at_kill = len(rows)
         assert len(set(rows)) == len(rows)
         missing = [key(play) for play in before if key(play) not in rows]
         assert not missing, f"reported but not in the file: {missing}"
-        check_file(database)
 
         demo.processes.pop()
         await start_home_assistant(demo, config)
@@ -143,8 +137,7 @@ async def test_a_killed_home_assistant_keeps_every_reported_play_and_counts_none
     finally:
         await demo.stop()
 
-    rows = stored(database)
-    check_file(database)
+    rows = await examine(database)
     for play in before + after:
         assert rows.count(key(play)) == 1, key(play)
     # Nothing counted twice across the kill: no track started twice in a room within 10 seconds (SpinStack's own

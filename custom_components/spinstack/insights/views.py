@@ -228,7 +228,7 @@ class Insights:
         """Every view asked for, with the period and filters they answer."""
         if not self._keep:
             return await self._views(request, now)
-        key = (request, self._store.clock.local(now).date())
+        key = self._kept_key(request, now)
         version = await self._store.data_version()
         kept = self._kept.pop(key, None)
         if kept is None or kept[0] != version:
@@ -241,8 +241,12 @@ class Insights:
 
     async def is_kept(self, request: Request, now: float) -> bool:
         """Whether the answer to ``request`` is kept and still true."""
-        kept = self._kept.get((request, self._store.clock.local(now).date()))
+        kept = self._kept.get(self._kept_key(request, now))
         return kept is not None and kept[0] == await self._store.data_version()
+
+    def _kept_key(self, request: Request, now: float) -> tuple[Request, date]:
+        """An answer is kept per request and local day: the views depend on ``now`` through the local date only."""
+        return request, self._store.clock.local(now).date()
 
     async def warm(self, request: Request, now: Callable[[], float]) -> None:
         """Compute and keep the answer to ``request`` (with ``keep`` above 0), so that it is ready when asked.
