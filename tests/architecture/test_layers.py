@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / "spinstack
 ALLOWED: dict[str, set[str]] = {
     # room: the outside packages it may import (beyond the standard library and its own inner rooms)
     "engine": set(),
-    "store": {"aiosqlite"},
+    "store": {"aiosqlite", "numpy"},
     "sonos": {"soco"},
     "insights": set(),
     "plugins": {"aiohttp"},

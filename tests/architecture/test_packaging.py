@@ -63,3 +63,11 @@ def test_requirements_are_exact_pins() -> None:
         line = raw.split("#")[0].strip()
         if line:
             assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), line
+
+
+def test_numpy_requirement_admits_home_assistants_pin() -> None:
+    """numpy comes with Home Assistant (its camera and stream integrations): SpinStack must take the version Home
+    Assistant pins in its package constraints, never install another."""
+    numpy = next(req for req in MANIFEST["requirements"] if req.startswith("numpy"))
+    assert numpy == "numpy>=2.0,<3"
+    assert "numpy==2.3.2" in (REPO / "requirements_test.txt").read_text()

@@ -118,6 +118,10 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/bulk.py", "_insert_plays_sql"): Reviewed(1, f"{NAMES}: a table name, one (?,?,?,?,?,?) per row"),
     ("store/bulk.py", "_CREATE_INCOMING"): Reviewed(2, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "_INSERT_NEW_PLAYS"): Reviewed(1, f"{NAMES}: the column list, the temporary table's name"),
+    ("store/bulk.py", "_rollup_sql"): Reviewed(
+        1, f"{NAMES}: a roll-up's table and keys (schema.ROLLUPS), one row of ? each"
+    ),
+    ("store/bulk.py", "_counters_sql"): Reviewed(1, f"{NAMES}: a counter table and its update (_COUNTERS), ? only"),
     ("store/bulk.py", "BulkWriter._insert_plays"): Reviewed(1, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "BulkWriter._insert_names"): Reviewed(
         3, f"{NAMES}: the table and columns _store_names passes (literals), json_each positions (enumerate)"

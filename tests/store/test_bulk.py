@@ -439,3 +439,49 @@ async def test_the_fold_sums_as_each_roll_up_alone_would(store: Store) -> None:
     for sql, expected in zip(stored, counters.values(), strict=True):
         assert await rows(store, sql) == expected, sql
     await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_a_new_history_is_summed_before_it_is_written(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every chunk of a history new to the store, repeats of a play within a chunk included, is added to the roll-ups
+    # from the preparer's sums (store/sums.py): the plays are never read back.
+    def never(*args: object) -> None:
+        raise AssertionError("summed from the file")
+
+    monkeypatch.setattr(bulk, "fold_plays", never)
+    plays = [
+        make_play(
+            ts(2024, 1, 1) + 3600 * i, artist=f"Artist {i % 5}", title=f"T{i % 7}", album=f"A{i % 3}" if i % 4 else None
+        )
+        for i in range(60)
+    ]
+    plays.insert(9, plays[8])
+    plays += [make_play(-86400.0 * 30 + 5400 * i, artist="Early", title=f"E{i % 2}", room=None) for i in range(12)]
+    assert await store.add_plays(plays, origin="import:test") == len(plays) - 1
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_plays_already_stored_or_names_spelt_two_ways_are_summed_from_the_file(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folds: list[tuple[int, int]] = []
+
+    def counted(conn: sqlite3.Connection, after_id: int, last_id: int) -> None:
+        folds.append((after_id, last_id))
+        fold_plays(conn, after_id, last_id)
+
+    monkeypatch.setattr(bulk, "fold_plays", counted)
+    # Chunks of 2, 4, 8, 8 plays: the second chunk holds a play stored before.
+    first = [make_play(ts(2025, 5, 1) + 3600 * i, title=f"T{i}") for i in range(22)]
+    await store.add_play(first[3], origin="import:test")
+    assert await store.add_plays(first, origin="import:test") == 21
+    assert len(folds) == 1
+    await assert_consistent(store)
+    # "AIR" then "Air": one artist in the store, two in the import's numbers; from there on the sums are not the
+    # store's, and every chunk is summed from the file.
+    spelt = [make_play(ts(2025, 6, 1) + 3600 * i, artist="AIR" if i < 3 else "Air", title=f"S{i}") for i in range(14)]
+    folds.clear()
+    assert await store.add_plays(spelt, origin="import:test") == 14
+    assert len(folds) == 2
+    await assert_consistent(store)

@@ -2,21 +2,23 @@
 
 The event loop only awaits. Each chunk of plays goes through two steps, each run in a worker thread:
 
-- ``Preparer.prepare`` (pure Python, no database): reads the next plays from the source, numbers each distinct
-  artist, track, album and context in the order the import meets them, computes start seconds and local hours,
-  and orders the rows by track (the unique ``(track_id, started_at)`` index, the roll-ups' sorts and the counters'
-  updates are cheapest that way);
+- ``Preparer.prepare`` (no database): reads the next plays from the source, numbers each distinct artist, track,
+  album and context in the order the import meets them, computes start seconds and local hours, sums the chunk
+  into every roll-up and counter with numpy (sums.py, keyed on those numbers), and orders the rows by track (the
+  unique ``(track_id, started_at)`` index and the counters' updates are cheapest that way);
 - ``BulkWriter``, on a stdlib ``sqlite3`` connection beside the store's aiosqlite one (WAL lets that one read
   meanwhile): ``insert`` opens the transaction, stores the chunk's new names and inserts its plays with
   ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
-  import or an earlier one); ``fold`` adds the plays it inserted to the roll-ups with ``schema.fold_plays``
-  over their id range and commits.
+  import or an earlier one); ``fold`` adds the chunk's sums to the roll-ups, its numbers replaced with ids, and
+  commits. Where the sums are not those of the plays inserted (plays already stored were dropped, an import with
+  a tolerance, or two spellings the import numbered apart are one name in the store), ``fold`` sums the plays it
+  inserted from the file instead, with ``schema.fold_plays`` over their id range: about ten times slower, exact.
 
 Nothing is deferred past a commit: an interrupted import leaves a consistent store holding every chunk committed,
 and there is nothing to repair.
 
-SQLite releases the GIL while it runs a statement, so ``Store.add_plays`` prepares the next chunk while this one
-is folded (a few long statements). Not while it is inserted: storing names runs a statement per name, and a busy
+SQLite releases the GIL while it runs a statement, and numpy while it sorts, so ``Store.add_plays`` prepares the
+next chunk while this one is folded. Not while it is inserted: storing names runs a statement per name, and a busy
 Python thread beside it would take the GIL back after each one.
 
 Names are resolved as ``Store.add_play`` resolves them and in the order it meets them, so that both paths give
@@ -25,7 +27,7 @@ the same ids, stored names, durations and search entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 import contextlib
 from dataclasses import dataclass, field
 import functools
@@ -38,9 +40,12 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from ..engine.model import Play
 from .clock import LocalClock
-from .schema import fold_plays
+from .schema import ROLLUPS, fold_plays
+from .sums import NAME_KEYS, Ints, Sums, chunk_sums
 
 _HOUR = 3600
 # The bulk connection's page cache (KiB): the plays table, its indexes and the counters stay in memory through an
@@ -88,6 +93,48 @@ _INSERT_NEW_PLAYS = f"""
 
 _MAX_PLAY_ID = "SELECT coalesce(max(id), 0) FROM plays"
 
+type _SumsStatement = Callable[[str, tuple[str, ...], int], str]
+
+
+@functools.lru_cache(maxsize=32)
+def _rollup_sql(table: str, keys: tuple[str, ...], rows: int) -> str:
+    """Add ``rows`` rows of (keys..., plays, heard) to a roll-up."""
+    columns = ", ".join(keys)
+    row = f"({', '.join('?' * (len(keys) + 2))})"
+    return (
+        f"INSERT INTO {table} ({columns}, plays, heard) VALUES {','.join(itertools.repeat(row, rows))} "  # noqa: S608
+        f"ON CONFLICT ({columns}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
+    )
+
+
+# Each counter's sums, as bulk.Sums gives them, and how they are added (as schema._FOLD_COUNTERS adds them).
+_COUNTERS: dict[str, tuple[str, str]] = {
+    "tracks": (
+        "id, n, h, f",
+        "plays = plays + c.n, heard = heard + c.h, first_played = min(coalesce(first_played, c.f), c.f)",
+    ),
+    "albums": ("id, n, h", "plays = plays + c.n, heard = heard + c.h"),
+    "artists": (
+        "id, n, h, f, fl",
+        (
+            "plays = plays + c.n, heard = heard + c.h, "
+            "first_lday = CASE WHEN first_played IS NULL OR c.f < first_played THEN c.fl ELSE first_lday END, "
+            "first_played = min(coalesce(first_played, c.f), c.f)"
+        ),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _counters_sql(table: str, keys: tuple[str, ...], rows: int) -> str:
+    """Add ``rows`` rows of sums to a counter table (``keys`` is its id, named for the sums' key)."""
+    del keys
+    columns, update = _COUNTERS[table]
+    row = f"({', '.join('?' * len(columns.split(', ')))})"
+    values = ",".join(itertools.repeat(row, rows))
+    return f"WITH c({columns}) AS (VALUES {values}) UPDATE {table} SET {update} FROM c WHERE {table}.id = c.id"  # noqa: S608
+
+
 _started = attrgetter("started_at")
 _artist = attrgetter("artist")
 _title = attrgetter("title")
@@ -98,6 +145,14 @@ _play_of = itemgetter(0)
 _origin_of = itemgetter(1)
 
 type Context = tuple[str, str, str, str | None, str]
+
+
+def _sums_of(columns: tuple[Ints, ...]) -> Sums:
+    """The sums of a chunk's columns (``Preparer._columns``' order)."""
+    track, started, album, context, heard, lhour, artist = columns
+    return chunk_sums(
+        track=track, album=album, context=context, artist=artist, started=started, heard=heard, lhour=lhour
+    )
 
 
 def _context(play: Play, origin: str) -> Context:
@@ -142,6 +197,8 @@ class Prepared:
     albums: list[int]
     contexts: list[int]
     new: NewNames
+    # The chunk's roll-up sums, on the import's numbers (sums.py), when the preparer was asked for them.
+    sums: Sums | None
 
 
 class _Numbers(dict[Any, int]):
@@ -214,8 +271,11 @@ class Preparer:
     Python loop runs only over the names new to the import.
     """
 
-    def __init__(self, plays: Iterator[tuple[Play, str]], clock: LocalClock, size: int) -> None:
+    def __init__(self, plays: Iterator[tuple[Play, str]], clock: LocalClock, size: int, *, sums: bool = True) -> None:
         self._plays = plays
+        # Whether chunks come with their sums (not for imports with a tolerance, whose writer drops plays that
+        # match: summed from the file).
+        self._sums = sums
         self._clock = clock
         # The first chunks are smaller: the writer starts sooner, and each chunk is prepared while the one before,
         # half its size, is folded.
@@ -250,7 +310,8 @@ class Preparer:
         # be moved to the collector's old generation and make it walk the whole heap, the event loop waiting.
         size = next(self._sizes)
         new = NewNames()
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        # The plays' columns, and each play's artist number (for the sums only).
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
         count = 0
         while count < size:
             pairs = list(itertools.islice(self._plays, min(_PIECE, size - count)))
@@ -266,6 +327,10 @@ class Preparer:
             _let_others_run()
         if not count:
             return None
+        sums = None
+        if self._sums:
+            sums = _sums_of(tuple(np.asarray(column, dtype=np.int64) for column in columns))
+            _let_others_run()
         order = self._order(columns[0])
         # The columns in that order, and the rows' values one after the other: a piece at a time, each C loop short.
         values: list[Any] = [None] * (_PLAY_COLUMNS * count)
@@ -273,12 +338,12 @@ class Preparer:
         for start in range(0, count, _PIECE):
             positions = order[start : start + _PIECE]
             end = start + len(positions)
-            for index, (column, into) in enumerate(zip(columns, ordered, strict=True)):
+            for index, (column, into) in enumerate(zip(columns[:_PLAY_COLUMNS], ordered, strict=True)):
                 part = list(map(column.__getitem__, positions))
                 values[_PLAY_COLUMNS * start + index : _PLAY_COLUMNS * end : _PLAY_COLUMNS] = part
                 into.extend(part)
             _let_others_run()
-        return Prepared(values, ordered[0], ordered[2], ordered[3], new)
+        return Prepared(values, ordered[0], ordered[2], ordered[3], new, sums)
 
     @staticmethod
     def _order(tracks: list[int]) -> list[int]:
@@ -307,8 +372,8 @@ class Preparer:
         return order
 
     def _columns(self, plays: list[Play], origins: list[str], new: NewNames) -> tuple[list[Any], ...]:
-        """The columns of some plays (track, start, album, context, heard, local hour); their new names go to
-        ``new``."""
+        """The columns of some plays (track, start, album, context, heard, local hour, and the artist's number);
+        their new names go to ``new``."""
         artists = list(map(_artist, plays))
         titles = list(map(_title, plays))
         albums = list(map(_album, plays))
@@ -365,6 +430,7 @@ class Preparer:
             contexts,
             list(map(round, map(_heard, plays))),
             self._lhours(starts),
+            artist_numbers,
         )
 
     def _lhours(self, started: list[float]) -> list[int]:
@@ -399,11 +465,19 @@ class BulkWriter:
         self._tracks: list[int] = []
         self._albums: list[int | None] = [None]
         self._contexts: list[int] = []
-        # The open transaction's plays: ids in (before, after].
+        self._artist_ids: list[int] = [0]
+        # Whether no two numbers have the same id (names the import spells two ways that the store keeps as one,
+        # "AIR" and "Air", share an id): only then are the preparer's sums, keyed on numbers, the sums by id.
+        self._distinct = True
+        # The open transaction's plays (ids in (before, after]) and the chunk's sums.
         self._span: tuple[int, int] | None = None
-        self._rows_per_statement = min(
-            _ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _PLAY_COLUMNS
+        self._sums: Sums | None = None
+        # Chunks whose plays were summed again from the file (schema.fold_plays), as they could not be from the sums.
+        self.folded_from_plays = 0
+        self._max_parameters = min(
+            _ROWS_PER_STATEMENT * _PLAY_COLUMNS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         )
+        self._rows_per_statement = self._max_parameters // _PLAY_COLUMNS
 
     @classmethod
     def open(cls, path: Path, tolerance: int = 0) -> BulkWriter:
@@ -442,6 +516,7 @@ class BulkWriter:
             try:
                 self._store_names(chunk)
                 before = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
+                self._sums = chunk.sums
                 inserted = self._insert_plays(chunk)
                 after = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
                 # The roll-ups fold the ids in (before, after]: exactly this chunk's plays, as the transaction holds
@@ -481,7 +556,12 @@ class BulkWriter:
             before, after = self._span
             conn = self._conn
             try:
-                if after > before:
+                if self._sums is not None and after - before == self._sums.plays and self._distinct:
+                    self._add_sums(self._sums)
+                elif after > before:
+                    # Some plays were already stored (the unique index dropped them) or the sums' names are not
+                    # the store's: the plays this chunk inserted are summed from the file.
+                    self.folded_from_plays += 1
                     fold_plays(conn, before, after)
                 conn.execute("COMMIT")
             except BaseException:
@@ -489,6 +569,37 @@ class BulkWriter:
                 raise
             self._span = None
             return after - before
+
+    def _add_sums(self, sums: Sums) -> None:
+        """Add a chunk's sums to the roll-ups and counters, its numbers replaced with ids."""
+        ids: dict[str, Ints] = {
+            "track_id": np.asarray(self._tracks, dtype=np.int64),
+            "album_id": np.asarray([0, *self._albums[1:]], dtype=np.int64),
+            "context_id": np.asarray(self._contexts, dtype=np.int64),
+            "artist_id": np.asarray(self._artist_ids, dtype=np.int64),
+        }
+        for rollup, rows in zip(ROLLUPS, sums.rollups, strict=True):
+            self._write_sums(_rollup_sql, rollup.table, rollup.keys, rows, ids)
+        for table, rows in (("tracks", sums.tracks), ("albums", sums.albums), ("artists", sums.artists)):
+            self._write_sums(_counters_sql, table, (f"{table[:-1]}_id",), rows, ids)
+
+    def _write_sums(
+        self,
+        statement: _SumsStatement,
+        table: str,
+        keys: tuple[str, ...],
+        rows: Ints,
+        ids: dict[str, Ints],
+    ) -> None:
+        rows = rows.copy()
+        for index, key in enumerate(keys):
+            if key in NAME_KEYS:
+                rows[:, index] = ids[key][rows[:, index]]
+        width = rows.shape[1]
+        per_statement = self._max_parameters // width
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            self._conn.execute(statement(table, keys, len(part)), part.ravel().tolist())
 
     def _abort(self) -> None:
         # Ids stored by the rolled-back transaction are gone with it: the import stops here (add_plays raises).
@@ -500,8 +611,10 @@ class BulkWriter:
         new = chunk.new
         artists = self._artists
         if new.artists:
-            ids, _ = self._insert_names("artists", ("name_key", "name"), [new.artist_keys, new.artists], keys=1)
+            ids, before = self._insert_names("artists", ("name_key", "name"), [new.artist_keys, new.artists], keys=1)
             artists.update(zip(new.artists, ids, strict=True))
+            self._artist_ids += ids
+            self._check_distinct(before, self._artist_ids)
         if new.track_titles:
             owners = list(map(artists.__getitem__, new.track_artists))
             columns: list[list[Any]] = [owners, new.track_keys, new.track_titles, new.track_durations]
@@ -517,11 +630,13 @@ class BulkWriter:
                 search = firsts.values()
             self._conn.executemany("INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)", search)
             self._tracks += ids
+            self._check_distinct(before, self._tracks)
         if new.album_titles:
             owners = list(map(artists.__getitem__, new.album_owners))
             columns = [owners, new.album_keys, new.album_titles]
-            ids, _ = self._insert_names("albums", ("artist_id", "title_key", "title"), columns, keys=2)
+            ids, before = self._insert_names("albums", ("artist_id", "title_key", "title"), columns, keys=2)
             self._albums += ids
+            self._check_distinct(before, self._albums)
         for service, kind, speaker, room, origin in new.contexts:
             row = self._conn.execute(
                 "INSERT INTO contexts (service, kind, speaker, room, origin) VALUES (?, ?, ?, ?, ?) "
@@ -530,6 +645,14 @@ class BulkWriter:
                 (service, kind, speaker, room or "", origin),
             ).fetchone()
             self._contexts.append(int(row[0]))
+        if new.contexts:
+            self._check_distinct(0, self._contexts)
+
+    def _check_distinct(self, before: int | None, ids: list[Any]) -> None:
+        """Note when two of the import's numbers have come to share an id. Rows all new (``before`` None) have
+        new ids: nothing to check."""
+        if before is not None and self._distinct:
+            self._distinct = len(set(ids)) == len(ids)
 
     def _insert_names(
         self, table: str, names: tuple[str, ...], columns: list[list[Any]], keys: int

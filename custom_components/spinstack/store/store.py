@@ -203,7 +203,7 @@ class Store:
         """``add_plays`` for (play, origin) pairs; ``on_commit(read, inserted)`` is awaited after each committed
         transaction with how many plays were read and inserted so far (an import's checkpoint: the first ``read``
         plays of its source are all stored)."""
-        preparer = Preparer(iter(plays), self.clock, _BULK_CHUNK)
+        preparer = Preparer(iter(plays), self.clock, _BULK_CHUNK, sums=tolerance <= 0)
         writer = await asyncio.to_thread(BulkWriter.open, self.path, tolerance)
         inserted = read = 0
         following: asyncio.Future[Prepared | None] | None = None
