@@ -118,9 +118,6 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/bulk.py", "_insert_plays_sql"): Reviewed(1, f"{NAMES}: a table name, one (?,?,?,?,?,?) per row"),
     ("store/bulk.py", "_CREATE_INCOMING"): Reviewed(2, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "_INSERT_NEW_PLAYS"): Reviewed(1, f"{NAMES}: the column list, the temporary table's name"),
-    ("store/bulk.py", "_rollup_sql"): Reviewed(
-        1, f"{NAMES}: a roll-up's table and keys (schema.ROLLUPS), one row of ? each"
-    ),
     ("store/bulk.py", "_counters_sql"): Reviewed(1, f"{NAMES}: a counter table and its update (_COUNTERS), ? only"),
     ("store/bulk.py", "BulkWriter._insert_plays"): Reviewed(1, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "BulkWriter._insert_names"): Reviewed(
@@ -136,7 +133,7 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/queries.py", "PLAY_RECORD"): Reviewed(1, f"{NAMES}: the play columns and joins"),
     ("store/queries.py", "PLAYS_AFTER"): Reviewed(1, f"{NAMES}: PLAY_RECORD"),
     ("store/schema.py", "Rollup.ddl"): Reviewed(1, f"{NAMES}: a roll-up's table and key columns"),
-    ("store/schema.py", "Rollup.upsert"): Reviewed(1, f"{NAMES}: a roll-up's table and key columns"),
+    ("store/schema.py", "Rollup.upsert"): Reviewed(1, f"{NAMES}: a roll-up's table and key columns, rows of ? marks"),
     ("store/schema.py", "Rollup.sum_from"): Reviewed(1, f"{NAMES}: a roll-up's names; ROLLUP_SOURCE or a temp table"),
     ("store/schema.py", "_FOLD_SOURCE"): Reviewed(1, f"{NAMES}: ROLLUP_SOURCE"),
     ("store/store.py", "Store.plan"): Reviewed(1, "EXPLAIN QUERY PLAN put before the caller's statement"),

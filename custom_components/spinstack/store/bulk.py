@@ -93,20 +93,6 @@ _INSERT_NEW_PLAYS = f"""
 
 _MAX_PLAY_ID = "SELECT coalesce(max(id), 0) FROM plays"
 
-type _SumsStatement = Callable[[str, tuple[str, ...], int], str]
-
-
-@functools.lru_cache(maxsize=32)
-def _rollup_sql(table: str, keys: tuple[str, ...], rows: int) -> str:
-    """Add ``rows`` rows of (keys..., plays, heard) to a roll-up."""
-    columns = ", ".join(keys)
-    row = f"({', '.join('?' * (len(keys) + 2))})"
-    return (
-        f"INSERT INTO {table} ({columns}, plays, heard) VALUES {','.join(itertools.repeat(row, rows))} "  # noqa: S608
-        f"ON CONFLICT ({columns}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
-    )
-
-
 # Each counter's sums, as bulk.Sums gives them, and how they are added (as schema._FOLD_COUNTERS adds them).
 _COUNTERS: dict[str, tuple[str, str]] = {
     "tracks": (
@@ -126,9 +112,8 @@ _COUNTERS: dict[str, tuple[str, str]] = {
 
 
 @functools.lru_cache(maxsize=8)
-def _counters_sql(table: str, keys: tuple[str, ...], rows: int) -> str:
-    """Add ``rows`` rows of sums to a counter table (``keys`` is its id, named for the sums' key)."""
-    del keys
+def _counters_sql(table: str, rows: int) -> str:
+    """Add ``rows`` rows of sums to a counter table."""
     columns, update = _COUNTERS[table]
     row = f"({', '.join('?' * len(columns.split(', ')))})"
     values = ",".join(itertools.repeat(row, rows))
@@ -472,8 +457,6 @@ class BulkWriter:
         # The open transaction's plays (ids in (before, after]) and the chunk's sums.
         self._span: tuple[int, int] | None = None
         self._sums: Sums | None = None
-        # Chunks whose plays were summed again from the file (schema.fold_plays), as they could not be from the sums.
-        self.folded_from_plays = 0
         self._max_parameters = min(
             _ROWS_PER_STATEMENT * _PLAY_COLUMNS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         )
@@ -561,7 +544,6 @@ class BulkWriter:
                 elif after > before:
                     # Some plays were already stored (the unique index dropped them) or the sums' names are not
                     # the store's: the plays this chunk inserted are summed from the file.
-                    self.folded_from_plays += 1
                     fold_plays(conn, before, after)
                 conn.execute("COMMIT")
             except BaseException:
@@ -579,18 +561,15 @@ class BulkWriter:
             "artist_id": np.asarray(self._artist_ids, dtype=np.int64),
         }
         for rollup, rows in zip(ROLLUPS, sums.rollups, strict=True):
-            self._write_sums(_rollup_sql, rollup.table, rollup.keys, rows, ids)
+            self._write_sums(rollup.upsert, rollup.keys, rows, ids)
         for table, rows in (("tracks", sums.tracks), ("albums", sums.albums), ("artists", sums.artists)):
-            self._write_sums(_counters_sql, table, (f"{table[:-1]}_id",), rows, ids)
+            self._write_sums(functools.partial(_counters_sql, table), (f"{table[:-1]}_id",), rows, ids)
 
     def _write_sums(
-        self,
-        statement: _SumsStatement,
-        table: str,
-        keys: tuple[str, ...],
-        rows: Ints,
-        ids: dict[str, Ints],
+        self, statement: Callable[[int], str], keys: tuple[str, ...], rows: Ints, ids: dict[str, Ints]
     ) -> None:
+        """Write rows of sums, ``statement(n)`` adding n rows at a time; their key columns named in ``NAME_KEYS``
+        hold numbers, replaced with ids."""
         rows = rows.copy()
         for index, key in enumerate(keys):
             if key in NAME_KEYS:
@@ -599,7 +578,7 @@ class BulkWriter:
         per_statement = self._max_parameters // width
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
-            self._conn.execute(statement(table, keys, len(part)), part.ravel().tolist())
+            self._conn.execute(statement(len(part)), part.ravel().tolist())
 
     def _abort(self) -> None:
         # Ids stored by the rolled-back transaction are gone with it: the import stops here (add_plays raises).

@@ -166,12 +166,12 @@ class Rollup:
             f"PRIMARY KEY ({', '.join(self.keys)})) WITHOUT ROWID"
         )
 
-    def upsert(self) -> str:
-        """Add (keys..., plays, heard) rows."""
+    def upsert(self, rows: int = 1) -> str:
+        """Add (keys..., plays, heard) rows, ``rows`` of them per statement."""
         keys = ", ".join(self.keys)
-        marks = ", ".join("?" for _ in self.keys)
+        row = f"({', '.join('?' for _ in self.keys)}, ?, ?)"
         return (
-            f"INSERT INTO {self.table} ({keys}, plays, heard) VALUES ({marks}, ?, ?) "  # noqa: S608 - fixed names
+            f"INSERT INTO {self.table} ({keys}, plays, heard) VALUES {', '.join([row] * rows)} "  # noqa: S608 - fixed names
             f"ON CONFLICT ({keys}) DO UPDATE SET plays = plays + excluded.plays, heard = heard + excluded.heard"
         )
 
