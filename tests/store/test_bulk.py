@@ -188,7 +188,7 @@ def test_local_hours_of_a_zone_whose_changes_fall_inside_a_utc_hour() -> None:
     plays = [make_play(start, title=f"T{index}") for index, start in enumerate(starts)]
     chunk = Preparer(((play, "import:test") for play in plays), clock, 10_000).prepare()
     assert chunk is not None
-    lhours = [hour for hour in chunk.values[5::6] if hour is not None]
+    lhours = chunk.rows[:, 5].tolist()
     assert sorted(lhours) == sorted(clock.lhour(start) for start in starts)
     assert len(set(lhours)) > 4
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 import numpy as np
 
 from custom_components.spinstack.store import schema
-from custom_components.spinstack.store.sums import Sums, chunk_sums
+from custom_components.spinstack.store.sums import Sums, _order, chunk_sums
 
 # (track, album (0: none), context, start, heard, local hour); a track's artist is track % 3 + 1.
 type PlayRow = tuple[int, int, int, int, int, int]
@@ -99,3 +99,18 @@ def test_the_sums_are_the_folds(plays: list[PlayRow]) -> None:
     tables, sums = summed(plays)
     assert tables == folded(plays)
     assert sums.plays == len({(track, started) for track, _, _, started, _, _ in plays})
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-(2**40), 2**40), st.integers(0, 3), st.integers(-5, 5)), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_rows_are_ordered_as_lexsort_orders_them_packed_or_not(rows: list[tuple[int, int, int]], wide: bool) -> None:
+    # Two columns of 41 bits do not fit in one integer (lexsort); a 41-bit one with two small ones does (packed).
+    first, second, third = (np.array(column, dtype=np.int64) for column in zip(*rows, strict=True))
+    columns = [first, first * 3, third] if wide else [first, second, third]
+    order = _order(columns, stable=True)
+    assert order.tolist() == np.lexsort(columns[::-1]).tolist()
+    expected = sorted(zip(*(column.tolist() for column in columns), strict=True))
+    assert [tuple(int(column[i]) for column in columns) for i in _order(columns)] == expected

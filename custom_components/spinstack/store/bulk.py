@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import functools
 import itertools
 import json
-from operator import add, attrgetter, floordiv, itemgetter, lshift, mod, mul, or_
+from operator import attrgetter, itemgetter
 from pathlib import Path
 import sqlite3
 import threading
@@ -41,6 +41,7 @@ import time
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..engine.model import Play
 from .clock import LocalClock
@@ -57,7 +58,6 @@ _CACHE_KIB = 256 * 1024
 _PIECE = 2048
 _PAUSE = 0.0002
 _PLAY_COLUMNS = 6
-_LOW_32 = (1 << 32) - 1
 _PLAY_COLUMN_NAMES = "track_id, started_at, album_id, context_id, heard, lhour"
 # Plays per INSERT statement, at most (fewer if the build allows fewer bound parameters).
 _ROWS_PER_STATEMENT = 4096
@@ -140,8 +140,8 @@ def _sums_of(columns: tuple[Ints, ...]) -> Sums:
     )
 
 
-def _context(play: Play, origin: str) -> Context:
-    return (play.service, play.kind, play.speaker, play.room, origin)
+# A play's context but its origin: (service, kind, speaker, room).
+_context_of = attrgetter("service", "kind", "speaker", "room")
 
 
 def name_key(name: str) -> str:
@@ -175,20 +175,20 @@ class Prepared:
     writer maps those numbers to ids as it stores the new names.
     """
 
-    # The plays' columns, row after row (track, start, album, context, heard, local hour): the track, album and
+    # One row per play (_PLAY_COLUMN_NAMES: track, start, album, context, heard, local hour): the track, album and
     # context are the import's numbers, which the writer replaces with ids.
-    values: list[int | None]
-    tracks: list[int]
-    albums: list[int]
-    contexts: list[int]
+    rows: Ints
     new: NewNames
     # The chunk's roll-up sums, on the import's numbers (sums.py), when the preparer was asked for them.
     sums: Sums | None
 
+    def __len__(self) -> int:
+        return len(self.rows)
+
 
 class _Numbers(dict[Any, int]):
     """Numbers keys in the order they are first looked up (``numbers[key]``); ``new`` lists the numbers given since
-    the last ``take_new``. Keys are strings or integers: nothing the garbage collector tracks."""
+    the last ``take_new``."""
 
     def __init__(self, first: int = 0) -> None:
         super().__init__()
@@ -207,36 +207,32 @@ class _Numbers(dict[Any, int]):
 
 
 class _Albums(_Numbers):
-    """Albums by (owner number << 32 | title number); title number 0 is no album, album 0."""
+    """Albums by (owner number, title); no title is no album, album 0."""
 
-    def __missing__(self, key: int) -> int:
-        if not key & _LOW_32:
+    def __missing__(self, key: tuple[int, str | None]) -> int:
+        if not key[1]:
             self[key] = 0
             return 0
         return super().__missing__(key)
 
 
-class _Contexts(dict[Context, int]):
-    """Contexts, numbered: a few dozen per import."""
+class _Contexts(dict[tuple[tuple[str, str, str, str | None], str], int]):
+    """Contexts, numbered, keyed by (``_context_of(play)``, origin): a few dozen per import."""
 
     def __init__(self) -> None:
         super().__init__()
         self.by_number: list[Context] = []
 
-    def __missing__(self, context: Context) -> int:
-        number = self[context] = len(self.by_number)
-        self.by_number.append(context)
+    def __missing__(self, key: tuple[tuple[str, str, str, str | None], str]) -> int:
+        (service, kind, speaker, room), origin = key
+        number = self[key] = len(self.by_number)
+        self.by_number.append((service, kind, speaker, room, origin))
         return number
 
 
-def _pair_numbers(pairs: _Numbers, owners: list[int], names: _Numbers, titles: list[str]) -> list[int]:
-    """The numbers of (owner, title) pairs, each keyed as one int (owner number << 32 | title number), in C loops."""
-    return list(
-        map(
-            pairs.__getitem__,
-            map(or_, map(lshift, owners, itertools.repeat(32)), map(names.__getitem__, titles), strict=True),
-        )
-    )
+def _pair_numbers(pairs: _Numbers, owners: list[int], titles: list[str | None]) -> list[int]:
+    """The numbers of (owner number, title) pairs, in C loops."""
+    return list(map(pairs.__getitem__, zip(owners, titles, strict=True)))
 
 
 def _let_others_run() -> None:
@@ -265,12 +261,9 @@ class Preparer:
         # The first chunks are smaller: the writer starts sooner, and each chunk is prepared while the one before,
         # half its size, is folded.
         self._sizes = itertools.chain((max(1, size // 4), max(1, size // 2)), itertools.repeat(size))
-        # Names are numbered; a track is (artist number << 32 | title number), an album (owner number << 32 | title
-        # number): integers, where tuples would be kept by the thousand.
+        # Names are numbered; a track is keyed (artist number, title), an album (owner number, title): one tuple per
+        # name kept, none per play (zip hands the same tuple back while the one before is not kept).
         self._artists = _Numbers(first=1)
-        self._titles = _Numbers(first=1)
-        self._album_titles = _Numbers(first=1)
-        self._album_titles.update({None: 0, "": 0})
         self._tracks = _Numbers()
         self._albums = _Albums(first=1)
         self._contexts = _Contexts()
@@ -295,8 +288,8 @@ class Preparer:
         # be moved to the collector's old generation and make it walk the whole heap, the event loop waiting.
         size = next(self._sizes)
         new = NewNames()
-        # The plays' columns, and each play's artist number (for the sums only).
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        # The plays' columns (_PLAY_COLUMN_NAMES, then each play's artist number, for the sums only), a piece each.
+        pieces: list[Ints] = []
         count = 0
         while count < size:
             pairs = list(itertools.islice(self._plays, min(_PIECE, size - count)))
@@ -306,57 +299,22 @@ class Preparer:
             plays = list(map(_play_of, pairs))
             origins = list(map(_origin_of, pairs))
             del pairs
-            for column, part in zip(columns, self._columns(plays, origins, new), strict=True):
-                column.extend(part)
+            pieces.append(np.vstack(self._columns(plays, origins, new)))
             del plays, origins
             _let_others_run()
         if not count:
             return None
-        sums = None
-        if self._sums:
-            sums = _sums_of(tuple(np.asarray(column, dtype=np.int64) for column in columns))
-            _let_others_run()
-        order = self._order(columns[0])
-        # The columns in that order, and the rows' values one after the other: a piece at a time, each C loop short.
-        values: list[Any] = [None] * (_PLAY_COLUMNS * count)
-        ordered: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        for start in range(0, count, _PIECE):
-            positions = order[start : start + _PIECE]
-            end = start + len(positions)
-            for index, (column, into) in enumerate(zip(columns[:_PLAY_COLUMNS], ordered, strict=True)):
-                part = list(map(column.__getitem__, positions))
-                values[_PLAY_COLUMNS * start + index : _PLAY_COLUMNS * end : _PLAY_COLUMNS] = part
-                into.extend(part)
-            _let_others_run()
-        return Prepared(values, ordered[0], ordered[2], ordered[3], new, sums)
+        columns: Ints = np.concatenate(pieces, axis=1)
+        del pieces
+        sums = _sums_of(tuple(columns)) if self._sums else None
+        # Ordered by track, and by position for a track (a stable sort: of two plays of a track in the same second,
+        # the first one met is kept, as add_play keeps it). When plays come in time order, as imports give them,
+        # that is the unique index's order.
+        order = np.argsort(columns[0], kind="stable")
+        rows: Ints = np.ascontiguousarray(columns[:_PLAY_COLUMNS, order].T)
+        return Prepared(rows, new, sums)
 
-    @staticmethod
-    def _order(tracks: list[int]) -> list[int]:
-        """The positions of the plays ordered by track, and by position for a track (a stable sort: of two plays of
-        a track in the same second, the first one met is kept, as add_play keeps it). When plays come in time order,
-        as imports give them, that is the unique index's order.
-
-        Sorted as floats (track number * 2**k + position, exact below 2**53), which compare fastest, a piece at a
-        time, then once more (merging the sorted runs is quick): each C loop holds the GIL, kept short for the event
-        loop's sake.
-        """
-        count = len(tracks)
-        scale = float(1 << count.bit_length())
-        keys: list[float] = []
-        for start in range(0, count, _PIECE):
-            part = tracks[start : start + _PIECE]
-            run = list(map(add, map(mul, part, itertools.repeat(scale)), range(start, start + len(part)), strict=True))
-            run.sort()
-            keys += run
-            _let_others_run()
-        keys.sort()
-        order: list[int] = []
-        for start in range(0, count, _PIECE):
-            _let_others_run()
-            order += map(int, map(mod, keys[start : start + _PIECE], itertools.repeat(scale)))
-        return order
-
-    def _columns(self, plays: list[Play], origins: list[str], new: NewNames) -> tuple[list[Any], ...]:
+    def _columns(self, plays: list[Play], origins: list[str], new: NewNames) -> tuple[Ints, ...]:
         """The columns of some plays (track, start, album, context, heard, local hour, and the artist's number);
         their new names go to ``new``."""
         artists = list(map(_artist, plays))
@@ -384,8 +342,7 @@ class Preparer:
         new.artist_keys += map(name_key, new_artists)
 
         artist_numbers = list(map(numbers.__getitem__, artists))
-        tracks = _pair_numbers(self._tracks, artist_numbers, self._titles, titles)
-        self._titles.take_new()
+        tracks = _pair_numbers(self._tracks, artist_numbers, titles)
         first = 0
         for number in self._tracks.take_new():
             # The first play of each new track gives its names and duration (numbers are met in order).
@@ -395,8 +352,7 @@ class Preparer:
             new.track_keys.append(name_key(titles[first]))
             new.track_durations.append(round(plays[first].duration) or None)
         owner_numbers = artist_numbers if owners is artists else list(map(numbers.__getitem__, owners))
-        album_numbers = _pair_numbers(self._albums, owner_numbers, self._album_titles, albums)
-        self._album_titles.take_new()
+        album_numbers = _pair_numbers(self._albums, owner_numbers, albums)
         first = 0
         for number in self._albums.take_new():
             first = album_numbers.index(number, first)
@@ -404,33 +360,39 @@ class Preparer:
             new.album_titles.append(albums[first])
             new.album_keys.append(name_key(albums[first]))
         known = len(self._contexts.by_number)
-        contexts = list(map(self._contexts.__getitem__, map(_context, plays, origins, strict=True)))
+        contexts = list(map(self._contexts.__getitem__, zip(map(_context_of, plays), origins, strict=True)))
         new.contexts += self._contexts.by_number[known:]
 
-        starts = list(map(_started, plays))
+        count = len(plays)
+        starts = np.fromiter(map(_started, plays), dtype=np.float64, count=count)
+        heard = np.fromiter(map(_heard, plays), dtype=np.float64, count=count)
+        # np.rint rounds halves to even, as round() does.
         return (
-            tracks,
-            list(map(round, starts)),
-            album_numbers,
-            contexts,
-            list(map(round, map(_heard, plays))),
+            np.asarray(tracks, dtype=np.int64),
+            np.rint(starts).astype(np.int64),
+            np.asarray(album_numbers, dtype=np.int64),
+            np.asarray(contexts, dtype=np.int64),
+            np.rint(heard).astype(np.int64),
             self._lhours(starts),
-            artist_numbers,
+            np.asarray(artist_numbers, dtype=np.int64),
         )
 
-    def _lhours(self, started: list[float]) -> list[int]:
+    def _lhours(self, started: npt.NDArray[np.float64]) -> Ints:
         """``LocalClock.lhour`` of each start, with the UTC offset looked up once per UTC hour."""
-        hours = list(map(int, map(floordiv, started, itertools.repeat(_HOUR))))
+        hours, index = np.unique(np.floor_divide(started, _HOUR).astype(np.int64), return_inverse=True)
         offsets = self._offsets
         clock = self._clock
-        for hour in set(hours).difference(offsets):
+        for hour in set(hours.tolist()).difference(offsets):
             first, last = clock.offset(hour * _HOUR), clock.offset(hour * _HOUR + _HOUR - 1)
             offsets[hour] = first if first == last else None
-        shifts = list(map(offsets.__getitem__, hours))
-        if None in shifts:
+        shifts = np.asarray([offsets[hour] for hour in hours.tolist()], dtype=np.float64)  # None: NaN
+        each = shifts[index]
+        changing = np.isnan(each)
+        if changing.any():
             # An hour in which the offset changes (zones whose changes fall inside a UTC hour): play by play.
-            shifts = [clock.offset(ts) if shift is None else shift for ts, shift in zip(started, shifts, strict=True)]
-        return list(map(int, map(floordiv, map(add, started, shifts, strict=True), itertools.repeat(_HOUR))))
+            each[changing] = [clock.offset(ts) for ts in started[changing].tolist()]
+        lhours: Ints = np.floor_divide(started + each, _HOUR).astype(np.int64)
+        return lhours
 
 
 class BulkWriter:
@@ -448,7 +410,7 @@ class BulkWriter:
         self._artists: dict[str, int] = {}
         # Import numbers (see Preparer) -> ids.
         self._tracks: list[int] = []
-        self._albums: list[int | None] = [None]
+        self._albums: list[int] = [0]
         self._contexts: list[int] = []
         self._artist_ids: list[int] = [0]
         # Whether no two numbers have the same id (names the import spells two ways that the store keeps as one,
@@ -514,19 +476,20 @@ class BulkWriter:
         """Insert the chunk's plays, many rows per statement (far cheaper than a statement per row), their import
         numbers replaced with ids; returns how many were inserted."""
         conn = self._conn
-        tracks, albums, contexts = self._tracks, self._albums, self._contexts
         table = "plays" if self._tolerance <= 0 else _INCOMING
         if table == _INCOMING:
             for statement in _CREATE_INCOMING:
                 conn.execute(statement)
+        rows = chunk.rows.copy()
+        for index, ids in ((0, self._tracks), (2, self._albums), (3, self._contexts)):
+            rows[:, index] = np.asarray(ids, dtype=np.int64)[rows[:, index]]
         inserted = 0
-        for start in range(0, len(chunk.tracks), self._rows_per_statement):
-            end = min(start + self._rows_per_statement, len(chunk.tracks))
-            values = chunk.values[_PLAY_COLUMNS * start : _PLAY_COLUMNS * end]
-            values[0::_PLAY_COLUMNS] = list(map(tracks.__getitem__, chunk.tracks[start:end]))
-            values[2::_PLAY_COLUMNS] = list(map(albums.__getitem__, chunk.albums[start:end]))
-            values[3::_PLAY_COLUMNS] = list(map(contexts.__getitem__, chunk.contexts[start:end]))
-            inserted += conn.execute(_insert_plays_sql(end - start, table), values).rowcount
+        for start in range(0, len(rows), self._rows_per_statement):
+            part = rows[start : start + self._rows_per_statement]
+            values: list[Any] = part.ravel().tolist()
+            # Album 0 is no album: NULL (an expression in the rows, nullif(?, 0), would make the statement slower).
+            values[2::_PLAY_COLUMNS] = [album or None for album in values[2::_PLAY_COLUMNS]]
+            inserted += conn.execute(_insert_plays_sql(len(part), table), values).rowcount
         if table == _INCOMING:
             inserted = conn.execute(_INSERT_NEW_PLAYS, (self._tolerance,)).rowcount
             conn.execute(f"DELETE FROM {_INCOMING}")  # noqa: S608 - a fixed name
@@ -556,7 +519,7 @@ class BulkWriter:
         """Add a chunk's sums to the roll-ups and counters, its numbers replaced with ids."""
         ids: dict[str, Ints] = {
             "track_id": np.asarray(self._tracks, dtype=np.int64),
-            "album_id": np.asarray([0, *self._albums[1:]], dtype=np.int64),
+            "album_id": np.asarray(self._albums, dtype=np.int64),
             "context_id": np.asarray(self._contexts, dtype=np.int64),
             "artist_id": np.asarray(self._artist_ids, dtype=np.int64),
         }

@@ -215,7 +215,7 @@ class Store:
                     # The next chunk is prepared while SQLite folds and commits this one (see bulk.py).
                     following = asyncio.ensure_future(asyncio.to_thread(preparer.prepare))
                     inserted += await asyncio.to_thread(writer.fold)
-                read += len(chunk.tracks)
+                read += len(chunk)
                 if on_commit is not None:
                     await on_commit(read, inserted)
                 chunk = await following
