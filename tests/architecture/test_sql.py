@@ -115,13 +115,15 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("insights/views.py", "Insights.plays"): Reviewed(
         2, f"{NAMES}: the drill's clauses (literals, ? each); _Scope.ctx", {"clause", "conditions", "kept"}
     ),
-    ("store/bulk.py", "_insert_plays_sql"): Reviewed(1, f"{NAMES}: a table name, one (?,?,?,?,?,?) per row"),
+    ("store/bulk.py", "_insert_sql"): Reviewed(
+        1, f"{NAMES}: the table and columns BulkWriter passes (literals), one (?,...) per row"
+    ),
     ("store/bulk.py", "_CREATE_INCOMING"): Reviewed(2, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "_INSERT_NEW_PLAYS"): Reviewed(1, f"{NAMES}: the column list, the temporary table's name"),
     ("store/bulk.py", "_counters_sql"): Reviewed(1, f"{NAMES}: a counter table and its update (_COUNTERS), ? only"),
     ("store/bulk.py", "BulkWriter._insert_plays"): Reviewed(1, f"{NAMES}: the temporary table's name"),
     ("store/bulk.py", "BulkWriter._insert_names"): Reviewed(
-        3, f"{NAMES}: the table and columns _store_names passes (literals), json_each positions (enumerate)"
+        2, f"{NAMES}: the table and columns _store_names passes (literals), json_each positions (enumerate)"
     ),
     ("store/enrichment.py", "due"): Reviewed(1, f"{NAMES}: one ? per plugin"),
     ("store/enrichment.py", "next_due"): Reviewed(1, f"{NAMES}: one ? per plugin"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+import contextlib
 from datetime import datetime
 import functools
+import logging
 from pathlib import Path
 import signal
 import sqlite3
@@ -210,9 +212,15 @@ async def test_a_failed_chunk_keeps_the_chunks_before_and_the_import_can_resume(
     await assert_consistent(store)
 
 
+# Awkward plays fold from the file; ordinary ones (from the 12th) take the sums, whose all-time part is written
+# when the import ends, failed or not.
+PLAYS = pytest.mark.parametrize("first", [0, 11], ids=["awkward", "ordinary"])
+
+
+@PLAYS
 @pytest.mark.usefixtures("chunks")
-async def test_a_failed_fold_rolls_its_chunk_back(store: Store) -> None:
-    plays = awkward_plays()
+async def test_a_failed_fold_rolls_its_chunk_back(store: Store, first: int) -> None:
+    plays = awkward_plays()[first:]
     # (A failure that rolls the transaction back itself, as SQLite does on some I/O errors.)
     await store._conn.execute(
         "CREATE TRIGGER boom BEFORE INSERT ON r_day_total WHEN (SELECT count(*) FROM plays) > 10 "
@@ -224,17 +232,20 @@ async def test_a_failed_fold_rolls_its_chunk_back(store: Store) -> None:
     await assert_consistent(store)
 
 
+@PLAYS
 @pytest.mark.usefixtures("chunks")
-async def test_a_failing_source_keeps_what_was_committed(store: Store) -> None:
+async def test_a_failing_source_keeps_what_was_committed(store: Store, first: int) -> None:
     def plays() -> Iterator[Play]:
-        yield from awkward_plays()[:27]
+        yield from awkward_plays()[first : first + 27]
         raise OSError("the export file is truncated")
 
     with pytest.raises(OSError, match="truncated"):
         await store.add_plays(plays(), origin="import:test")
-    # Chunks of 2, 4, 8 and 8 plays (one a duplicate), and the fifth was being read when the source failed.
-    assert await store.scalar("SELECT count(*) FROM plays") == 2 + 4 + 8 + 8 - 1
+    # Chunks of 2, 4, 8 and 8 plays (one a duplicate among the awkward ones), and the fifth was being read when the
+    # source failed.
+    assert await store.scalar("SELECT count(*) FROM plays") == 2 + 4 + 8 + 8 - (first == 0)
     await assert_consistent(store)
+    assert await store.scalar("SELECT count(*) FROM all_time_pending") == 0
 
 
 @pytest.mark.usefixtures("chunks")
@@ -301,25 +312,40 @@ bulk.BulkWriter.fold = dying_fold
 
 async def main():
     store = await Store.open(sys.argv[1], ZONE)
-    await store.add_plays(awkward_plays(), origin="import:test")
+    await store.add_plays(awkward_plays()[int(sys.argv[2]):], origin="import:test")
 
 asyncio.run(main())
 """
 
 
-async def test_an_import_killed_midway_leaves_a_consistent_store(tmp_path: Path) -> None:
+# All the plays, or the ordinary ones only (from the 12th): names spelt two ways ("Daft  Punk", "daft punk") send every
+# chunk to fold_plays; ordinary plays take the sums, whose all-time part waits for the import's end.
+@pytest.mark.parametrize(("first", "pending"), [(0, 0), (11, 2)], ids=["awkward", "ordinary"])
+async def test_an_import_killed_midway_leaves_a_consistent_store(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, first: int, pending: int
+) -> None:
     path = tmp_path / "spinstack.db"
     died = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", _DIES, str(path)], cwd=REPO, capture_output=True, timeout=60
+        subprocess.run,
+        [sys.executable, "-c", _DIES, str(path), str(first)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=60,
     )
     assert died.returncode == -signal.SIGKILL, died.stderr.decode()
-    store = await Store.open(path, ZONE)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM all_time_pending").fetchone()[0] == pending
+    with caplog.at_level(logging.WARNING):
+        store = await Store.open(path, ZONE)
+    # Plays of the chunks committed but not in the all-time roll-ups and counters are added to them as it opens.
+    assert ("6 plays added now" in caplog.text) == bool(pending)
     try:
         assert await store.scalar("SELECT count(*) FROM plays") == 2 + 4
         await assert_consistent(store)
         # Resumed, the import adds the rest: the store ends as an import never interrupted.
-        plays = awkward_plays()
-        assert await store.add_plays(plays, origin="import:test") == len(plays) - 1 - 6
+        plays = awkward_plays()[first:]
+        new = len({(play.title.casefold(), round(play.started_at)) for play in plays})
+        assert await store.add_plays(plays, origin="import:test") == new - 6
         await assert_consistent(store)
         clean = await Store.open(tmp_path / "clean.db", ZONE)
         try:
@@ -466,10 +492,11 @@ async def test_plays_already_stored_or_names_spelt_two_ways_are_summed_from_the_
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folds: list[tuple[int, int]] = []
+    all_time_folds: list[tuple[int, int]] = []
 
-    def counted(conn: sqlite3.Connection, after_id: int, last_id: int) -> None:
-        folds.append((after_id, last_id))
-        fold_plays(conn, after_id, last_id)
+    def counted(conn: sqlite3.Connection, after_id: int, last_id: int, *, all_time_only: bool = False) -> None:
+        (all_time_folds if all_time_only else folds).append((after_id, last_id))
+        fold_plays(conn, after_id, last_id, all_time_only=all_time_only)
 
     monkeypatch.setattr(bulk, "fold_plays", counted)
     # Chunks of 2, 4, 8, 8 plays: the second chunk holds a play stored before.
@@ -477,11 +504,13 @@ async def test_plays_already_stored_or_names_spelt_two_ways_are_summed_from_the_
     await store.add_play(first[3], origin="import:test")
     assert await store.add_plays(first, origin="import:test") == 21
     assert len(folds) == 1
+    assert not all_time_folds
     await assert_consistent(store)
     # "AIR" then "Air": one artist in the store, two in the import's numbers; from there on the sums are not the
-    # store's, and every chunk is summed from the file.
+    # store's, and every chunk is summed from the file, as are the all-time sums of the first one, at the end.
     spelt = [make_play(ts(2025, 6, 1) + 3600 * i, artist="AIR" if i < 3 else "Air", title=f"S{i}") for i in range(14)]
     folds.clear()
     assert await store.add_plays(spelt, origin="import:test") == 14
     assert len(folds) == 2
+    assert len(all_time_folds) == 1
     await assert_consistent(store)

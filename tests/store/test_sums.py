@@ -3,13 +3,14 @@ whatever the plays, before 1970 and repeats included."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import numpy as np
 
 from custom_components.spinstack.store import schema
-from custom_components.spinstack.store.sums import Sums, _order, chunk_sums
+from custom_components.spinstack.store.sums import Sums, Totals, _order, chunk_sums
 
 # (track, album (0: none), context, start, heard, local hour); a track's artist is track % 3 + 1.
 type PlayRow = tuple[int, int, int, int, int, int]
@@ -114,3 +115,25 @@ def test_rows_are_ordered_as_lexsort_orders_them_packed_or_not(rows: list[tuple[
     assert order.tolist() == np.lexsort(columns[::-1]).tolist()
     expected = sorted(zip(*(column.tolist() for column in columns), strict=True))
     assert [tuple(int(column[i]) for column in columns) for i in _order(columns)] == expected
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(_PLAY, min_size=1, max_size=60, unique_by=lambda play: (play[0], play[3])), st.data())
+def test_totals_of_chunks_are_the_all_time_sums_of_all_their_plays(plays: list[PlayRow], data: st.DataObject) -> None:
+    # An import's chunks (no play in two of them: those the store already holds are summed from the file).
+    cuts = sorted(data.draw(st.lists(st.integers(1, len(plays)), max_size=4)))
+    totals = Totals()
+    for start, end in itertools.pairwise([0, *cuts, len(plays)]):
+        if start < end:
+            totals.add(summed(plays[start:end])[1])
+    whole = summed(plays)[1]
+    together = totals.sums()
+    assert together.plays == whole.plays == len(plays)
+    for rollup, got, expected in zip(schema.ROLLUPS, together.rollups, whole.rollups, strict=True):
+        assert got.tolist() == (expected.tolist() if rollup.all_time else []), rollup.table
+    for got, expected in (
+        (together.tracks, whole.tracks),
+        (together.albums, whole.albums),
+        (together.artists, whole.artists),
+    ):
+        assert got.tolist() == expected.tolist()

@@ -1,25 +1,36 @@
 """The play store's bulk-load path: imports of many plays, written in worker threads on a connection of their own.
 
-The event loop only awaits. Each chunk of plays goes through two steps, each run in a worker thread:
+The event loop only awaits. Each chunk of plays goes through these steps, each run in a worker thread:
 
 - ``Preparer.prepare`` (no database): reads the next plays from the source, numbers each distinct artist, track,
-  album and context in the order the import meets them, computes start seconds and local hours, sums the chunk
-  into every roll-up and counter with numpy (sums.py, keyed on those numbers), and orders the rows by track (the
-  unique ``(track_id, started_at)`` index and the counters' updates are cheapest that way);
+  album and context in the order the import meets them, computes start seconds and local hours as numpy columns,
+  sums the chunk into every roll-up and counter (sums.py, keyed on those numbers), and orders the rows by track (the
+  unique ``(track_id, started_at)`` index is cheapest that way);
 - ``BulkWriter``, on a stdlib ``sqlite3`` connection beside the store's aiosqlite one (WAL lets that one read
-  meanwhile): ``insert`` opens the transaction, stores the chunk's new names and inserts its plays with
+  meanwhile): ``begin`` opens the transaction and stores the chunk's new names; ``insert`` inserts its plays with
   ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
-  import or an earlier one); ``fold`` adds the chunk's sums to the roll-ups, its numbers replaced with ids, and
-  commits. Where the sums are not those of the plays inserted (plays already stored were dropped, an import with
-  a tolerance, or two spellings the import numbered apart are one name in the store), ``fold`` sums the plays it
-  inserted from the file instead, with ``schema.fold_plays`` over their id range: about ten times slower, exact.
+  import or an earlier one); ``fold`` adds the chunk's sums to the dated roll-ups (by day, month, year), its
+  numbers replaced with ids, records the chunk's span of ids in ``all_time_pending``, and commits.
+- ``finish``, once the last chunk is committed, adds the import's all-time sums (the ``r_ctx_*`` roll-ups and the
+  counters on tracks, albums and artists), summed across its chunks (``sums.Totals``), and clears its spans, in one
+  transaction. Per chunk, they were half the rows of sums a chunk writes (a track played in ten chunks is one row,
+  not ten), and the counters' rows are the dearest to write: each moves the track in ``tracks_by_plays``.
 
-Nothing is deferred past a commit: an interrupted import leaves a consistent store holding every chunk committed,
-and there is nothing to repair.
+Where the sums are not those of the plays inserted (plays already stored were dropped, an import with a tolerance,
+or two spellings the import numbered apart are one name in the store), ``fold`` sums the plays the chunk inserted
+from the file instead, into every roll-up and counter, with ``schema.fold_plays`` over their id range: about ten
+times slower, exact.
+
+An import that fails or is cancelled adds the all-time sums of the chunks it committed as it closes. One that
+never gets there (the process killed, or that last write failing) leaves its spans in ``all_time_pending``: the
+store adds those plays to the all-time roll-ups and counters from the file when it opens (``schema.settle_pending``).
+Until then, or until ``finish``, the all-time figures lack the import's plays; the dated ones have every chunk
+committed.
 
 SQLite releases the GIL while it runs a statement, and numpy while it sorts, so ``Store.add_plays`` prepares the
-next chunk while this one is folded. Not while it is inserted: storing names runs a statement per name, and a busy
-Python thread beside it would take the GIL back after each one.
+next chunk while this one is written. Every write adds thousands of rows per statement: the writer's thread needs
+the GIL back after each statement, and waits for it while the preparer's Python code runs (up to the interpreter's
+switch interval, 5 ms), a wait per statement rather than per row.
 
 Names are resolved as ``Store.add_play`` resolves them and in the order it meets them, so that both paths give
 the same ids, stored names, durations and search entries.
@@ -46,7 +57,7 @@ import numpy.typing as npt
 from ..engine.model import Play
 from .clock import LocalClock
 from .schema import ROLLUPS, fold_plays
-from .sums import NAME_KEYS, Ints, Sums, chunk_sums
+from .sums import NAME_KEYS, Ints, Sums, Totals, chunk_sums
 
 _HOUR = 3600
 # The bulk connection's page cache (KiB): the plays table, its indexes and the counters stay in memory through an
@@ -63,10 +74,13 @@ _PLAY_COLUMN_NAMES = "track_id, started_at, album_id, context_id, heard, lhour"
 _ROWS_PER_STATEMENT = 4096
 
 
-@functools.lru_cache(maxsize=8)
-def _insert_plays_sql(rows: int, table: str = "plays") -> str:
-    placeholders = ",".join(itertools.repeat("(?,?,?,?,?,?)", rows))
-    return f"INSERT OR IGNORE INTO {table} ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - fixed names
+@functools.lru_cache(maxsize=32)
+def _insert_sql(table: str, columns: str, rows: int, *, ignore: bool = True) -> str:
+    """Insert ``rows`` rows into ``columns`` (comma-separated) of ``table``; with ``ignore``, rows already there (by
+    a unique key) are left as they are."""
+    row = f"({','.join('?' * len(columns.split(',')))})"
+    verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    return f"{verb} INTO {table} ({columns}) VALUES {','.join(itertools.repeat(row, rows))}"
 
 
 # Imports that match plays already stored within a tolerance (a play of the same track starting within that many
@@ -398,9 +412,9 @@ class Preparer:
 class BulkWriter:
     """One import's writer: its connection and the ids of the names the import has met.
 
-    Its methods block; call them from a worker thread, one at a time: ``insert`` then ``fold`` for each chunk. A
-    lock makes sure of it, so that closing waits for a step still running after its caller was cancelled (closing
-    rolls back a transaction left open).
+    Its methods block; call them from a worker thread, one at a time: ``begin``, ``insert`` and ``fold`` for each
+    chunk, then ``finish``. A lock makes sure of it, so that closing waits for a step still running after its caller
+    was cancelled (closing rolls back a transaction left open).
     """
 
     def __init__(self, conn: sqlite3.Connection, tolerance: int = 0) -> None:
@@ -419,6 +433,10 @@ class BulkWriter:
         # The open transaction's plays (ids in (before, after]) and the chunk's sums.
         self._span: tuple[int, int] | None = None
         self._sums: Sums | None = None
+        # The committed chunks whose all-time sums wait for the import's end (``finish``): their spans (also in
+        # all_time_pending, in case the import never ends) and the sums.
+        self._pending: list[tuple[int, int]] = []
+        self._totals = Totals()
         self._max_parameters = min(
             _ROWS_PER_STATEMENT * _PLAY_COLUMNS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         )
@@ -446,20 +464,58 @@ class BulkWriter:
         return cls(conn, tolerance)
 
     def close(self) -> None:
-        """Copy what the import wrote back into the database file (not to leave it to a live play's commit, on the
-        store's connection), then close."""
+        """Add the all-time sums still pending (an import that failed or was cancelled: those of the chunks it
+        committed; when that fails too, the store adds them from the plays when it next opens), copy what the
+        import wrote back into the database file (not to leave it to a live play's commit, on the store's
+        connection), then close."""
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._finish()
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._conn.close()
 
-    def insert(self, chunk: Prepared) -> None:
-        """Open the chunk's transaction, store its new names and insert its plays (not yet counted: ``fold``)."""
+    def finish(self) -> None:
+        """Add the committed chunks' all-time sums to the all-time roll-ups and counters, in one transaction."""
         with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            self._finish()
+
+    def _finish(self) -> None:
+        if not self._pending:
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._distinct:
+                self._add_sums(self._totals.sums(), all_time=True)
+            else:
+                # Two of the import's numbers came to share an id: the sums by number are not the sums by id.
+                for before, after in self._pending:
+                    fold_plays(conn, before, after, all_time_only=True)
+            conn.executemany("DELETE FROM all_time_pending WHERE after_id = ? AND last_id = ?", self._pending)
+            conn.execute("COMMIT")
+        except BaseException:
+            self._abort()
+            raise
+        self._pending = []
+        self._totals = Totals()
+
+    def begin(self, chunk: Prepared) -> None:
+        """Open the chunk's transaction and store its new names."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._store_names(chunk)
+            except BaseException:
+                self._abort()
+                raise
+
+    def insert(self, chunk: Prepared) -> None:
+        """Insert the chunk's plays (not yet counted: ``fold``), in the transaction ``begin`` opened."""
+        with self._lock:
+            conn = self._conn
+            assert conn.in_transaction, "insert() follows begin()"
+            try:
                 before = int(conn.execute(_MAX_PLAY_ID).fetchone()[0])
                 self._sums = chunk.sums
                 inserted = self._insert_plays(chunk)
@@ -489,7 +545,7 @@ class BulkWriter:
             values: list[Any] = part.ravel().tolist()
             # Album 0 is no album: NULL (an expression in the rows, nullif(?, 0), would make the statement slower).
             values[2::_PLAY_COLUMNS] = [album or None for album in values[2::_PLAY_COLUMNS]]
-            inserted += conn.execute(_insert_plays_sql(len(part), table), values).rowcount
+            inserted += conn.execute(_insert_sql(table, _PLAY_COLUMN_NAMES, len(part)), values).rowcount
         if table == _INCOMING:
             inserted = conn.execute(_INSERT_NEW_PLAYS, (self._tolerance,)).rowcount
             conn.execute(f"DELETE FROM {_INCOMING}")  # noqa: S608 - a fixed name
@@ -501,9 +557,14 @@ class BulkWriter:
             assert self._span is not None, "fold() follows insert()"
             before, after = self._span
             conn = self._conn
+            sums = self._sums
+            summed = sums is not None and after - before == sums.plays and self._distinct
             try:
-                if self._sums is not None and after - before == self._sums.plays and self._distinct:
-                    self._add_sums(self._sums)
+                if summed:
+                    assert sums is not None
+                    # The dated roll-ups now; the all-time ones and the counters at the import's end (``finish``).
+                    self._add_sums(sums, all_time=False)
+                    conn.execute("INSERT INTO all_time_pending (after_id, last_id) VALUES (?, ?)", (before, after))
                 elif after > before:
                     # Some plays were already stored (the unique index dropped them) or the sums' names are not
                     # the store's: the plays this chunk inserted are summed from the file.
@@ -512,11 +573,16 @@ class BulkWriter:
             except BaseException:
                 self._abort()
                 raise
+            if summed:
+                assert sums is not None
+                self._pending.append((before, after))
+                self._totals.add(sums)
             self._span = None
             return after - before
 
-    def _add_sums(self, sums: Sums) -> None:
-        """Add a chunk's sums to the roll-ups and counters, its numbers replaced with ids."""
+    def _add_sums(self, sums: Sums, *, all_time: bool) -> None:
+        """Add sums to the dated roll-ups, or to the all-time ones and the counters, their numbers replaced with
+        ids."""
         ids: dict[str, Ints] = {
             "track_id": np.asarray(self._tracks, dtype=np.int64),
             "album_id": np.asarray(self._albums, dtype=np.int64),
@@ -524,9 +590,11 @@ class BulkWriter:
             "artist_id": np.asarray(self._artist_ids, dtype=np.int64),
         }
         for rollup, rows in zip(ROLLUPS, sums.rollups, strict=True):
-            self._write_sums(rollup.upsert, rollup.keys, rows, ids)
-        for table, rows in (("tracks", sums.tracks), ("albums", sums.albums), ("artists", sums.artists)):
-            self._write_sums(functools.partial(_counters_sql, table), (f"{table[:-1]}_id",), rows, ids)
+            if rollup.all_time == all_time:
+                self._write_sums(rollup.upsert, rollup.keys, rows, ids)
+        if all_time:
+            for table, rows in (("tracks", sums.tracks), ("albums", sums.albums), ("artists", sums.artists)):
+                self._write_sums(functools.partial(_counters_sql, table), (f"{table[:-1]}_id",), rows, ids)
 
     def _write_sums(
         self, statement: Callable[[int], str], keys: tuple[str, ...], rows: Ints, ids: dict[str, Ints]
@@ -570,7 +638,8 @@ class BulkWriter:
                     if row[0] > before:
                         firsts.setdefault(row[0], row)
                 search = firsts.values()
-            self._conn.executemany("INSERT INTO track_search (rowid, artist, title) VALUES (?, ?, ?)", search)
+            values = list(itertools.chain.from_iterable(search))
+            self._insert_rows("track_search", "rowid, artist, title", values, 3, ignore=False)
             self._tracks += ids
             self._check_distinct(before, self._tracks)
         if new.album_titles:
@@ -590,6 +659,17 @@ class BulkWriter:
         if new.contexts:
             self._check_distinct(0, self._contexts)
 
+    def _insert_rows(self, table: str, columns: str, values: list[Any], width: int, *, ignore: bool = True) -> int:
+        """Insert rows given one value after the other, many rows per statement (a statement per row costs about
+        three times as much); returns how many were inserted."""
+        per_statement = self._max_parameters // width * width
+        inserted = 0
+        for start in range(0, len(values), per_statement):
+            part = values[start : start + per_statement]
+            statement = _insert_sql(table, columns, len(part) // width, ignore=ignore)
+            inserted += self._conn.execute(statement, part).rowcount
+        return inserted
+
     def _check_distinct(self, before: int | None, ids: list[Any]) -> None:
         """Note when two of the import's numbers have come to share an id. Rows all new (``before`` None) have
         new ids: nothing to check."""
@@ -607,10 +687,8 @@ class BulkWriter:
         last_id = f"SELECT coalesce(max(id), 0) FROM {table}"  # noqa: S608
         before = int(conn.execute(last_id).fetchone()[0])
         count = len(columns[0])
-        inserted = conn.executemany(
-            f"INSERT OR IGNORE INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",  # noqa: S608
-            zip(*columns, strict=True),
-        ).rowcount
+        values = list(itertools.chain.from_iterable(zip(*columns, strict=True)))
+        inserted = self._insert_rows(table, ", ".join(names), values, len(names))
         if inserted == count and int(conn.execute(last_id).fetchone()[0]) == before + count:
             # All new (as in most chunks of an import): their ids follow the last one, in order.
             return list(range(before + 1, before + count + 1)), None

@@ -11,7 +11,7 @@ period queries without scanning plays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 import sqlite3
 
@@ -159,6 +159,11 @@ class Rollup:
     table: str
     keys: tuple[str, ...]
 
+    @property
+    def all_time(self) -> bool:
+        """Whether it sums all time (no day, month or year in its keys): an import adds these once, at its end."""
+        return not {"lday", "month", "year"}.intersection(self.keys)
+
     def ddl(self) -> str:
         columns = ", ".join(f"{key} INTEGER NOT NULL" for key in self.keys)
         return (
@@ -254,19 +259,37 @@ _FOLD_COUNTERS: tuple[str, ...] = (
     """,
 )
 
-ROLLUP_STATEMENTS: tuple[tuple[str, bool], ...] = (
-    ("DROP TABLE IF EXISTS temp.fold_source", False),
-    (_FOLD_SOURCE, True),
-    *((rollup.sum_from("temp.fold_source"), False) for rollup in ROLLUPS),
-    *((statement, False) for statement in _FOLD_COUNTERS),
-    ("DROP TABLE temp.fold_source", False),
-)
+
+def _fold_statements(rollups: Iterable[Rollup]) -> tuple[tuple[str, bool], ...]:
+    return (
+        ("DROP TABLE IF EXISTS temp.fold_source", False),
+        (_FOLD_SOURCE, True),
+        *((rollup.sum_from("temp.fold_source"), False) for rollup in rollups),
+        *((statement, False) for statement in _FOLD_COUNTERS),
+        ("DROP TABLE temp.fold_source", False),
+    )
 
 
-def fold_plays(conn: sqlite3.Connection, after_id: int, last_id: int) -> None:
-    """Add the plays with id in (after_id, last_id] to every roll-up and counter (inside the caller's transaction)."""
-    for statement, ranged in ROLLUP_STATEMENTS:
+ROLLUP_STATEMENTS = _fold_statements(ROLLUPS)
+# The all-time roll-ups and the counters only (an import's plays whose dated roll-ups are written: version 6).
+ALL_TIME_STATEMENTS = _fold_statements(rollup for rollup in ROLLUPS if rollup.all_time)
+
+
+def fold_plays(conn: sqlite3.Connection, after_id: int, last_id: int, *, all_time_only: bool = False) -> None:
+    """Add the plays with id in (after_id, last_id] to every roll-up and counter, or to the all-time ones and the
+    counters only (inside the caller's transaction)."""
+    for statement, ranged in ALL_TIME_STATEMENTS if all_time_only else ROLLUP_STATEMENTS:
         conn.execute(statement, (after_id, last_id) if ranged else ())
+
+
+def settle_pending(conn: sqlite3.Connection) -> int:
+    """Add the plays of every pending span (version 6) to the all-time roll-ups and counters, from the plays, and
+    clear the spans (inside the caller's transaction); returns how many plays that was."""
+    spans = conn.execute("SELECT after_id, last_id FROM all_time_pending").fetchall()
+    for after_id, last_id in spans:
+        fold_plays(conn, after_id, last_id, all_time_only=True)
+    conn.execute("DELETE FROM all_time_pending")
+    return sum(last_id - after_id for after_id, last_id in spans)
 
 
 _V3 = """
@@ -339,6 +362,17 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_by_target ON outbox (target, dead, id);
 """
 
+# Version 6: spans of plays (ids in (after_id, last_id]) that an import has added to the dated roll-ups but not yet
+# to the all-time ones and the counters. An import adds those once, at its end (bulk.py): each track, artist or
+# album's total is written once per import instead of once per chunk. A span left by an import that did not end
+# (the process killed) is added from the plays when the store opens (settle_pending).
+_V6 = """
+CREATE TABLE all_time_pending (
+    after_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL
+);
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -375,6 +409,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _script(_V3, _v3_rollups),
     _script(_V4),
     _script(_V5),
+    _script(_V6),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

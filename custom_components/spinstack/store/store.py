@@ -21,7 +21,7 @@ from ..engine.model import Play
 from .bulk import BulkWriter, Prepared, Preparer, name_key
 from .clock import LocalClock
 from .queries import PLAYS_AFTER, QUERIES, PlayRecord, play_record, search_expression
-from .schema import ROLLUPS, SCHEMA_VERSION, migrate
+from .schema import ROLLUPS, SCHEMA_VERSION, migrate, settle_pending
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +77,21 @@ def _prepare_file(path: Path) -> tuple[int, int]:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        return migrate(conn)
+        versions = migrate(conn)
+        if conn.execute("SELECT 1 FROM all_time_pending LIMIT 1").fetchone():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                settled = settle_pending(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            _LOGGER.warning(
+                "Play store %s: an import ended before adding its plays to the all-time totals; %d plays added now",
+                path,
+                settled,
+            )
+        return versions
     finally:
         conn.close()
 
@@ -211,15 +225,18 @@ class Store:
             chunk = await asyncio.to_thread(preparer.prepare)
             while chunk is not None:
                 async with self._lock:
-                    await asyncio.to_thread(writer.insert, chunk)
-                    # The next chunk is prepared while SQLite folds and commits this one (see bulk.py).
+                    # The next chunk is prepared while this one is written (see bulk.py).
                     following = asyncio.ensure_future(asyncio.to_thread(preparer.prepare))
+                    await asyncio.to_thread(writer.begin, chunk)
+                    await asyncio.to_thread(writer.insert, chunk)
                     inserted += await asyncio.to_thread(writer.fold)
                 read += len(chunk)
                 if on_commit is not None:
                     await on_commit(read, inserted)
                 chunk = await following
                 following = None
+            async with self._lock:
+                await asyncio.to_thread(writer.finish)
         finally:
             if following is not None:
                 following.cancel()

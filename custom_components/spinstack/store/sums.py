@@ -133,3 +133,83 @@ def chunk_sums(
         artists=artist_rows,
         plays=len(track),
     )
+
+
+_LOW_32 = (1 << 32) - 1
+_BIAS = 1 << 31
+
+
+def _packed(rows: Ints, keys: int) -> Ints:
+    """A table's keys as one integer, in the same order: one key, or two (a number in [0, 2**31) and an integer in
+    [-2**31, 2**31): the hour of the week is negative before 1970)."""
+    if keys == 1:
+        return rows[:, 0].copy()
+    first, second = rows[:, 0], rows[:, 1]
+    assert not len(rows) or (first.min() >= 0 and first.max() < _BIAS), "a number over 31 bits"
+    assert not len(rows) or (second.min() >= -_BIAS and second.max() < _BIAS), "a key over 32 bits"
+    packed: Ints = first << 32 | (second + _BIAS)
+    return packed
+
+
+class Totals:
+    """The all-time roll-ups and counters of an import's chunks, summed as they come (the writer adds them once, at
+    the import's end): rows kept sorted by their keys, each chunk's rows added where their keys are and inserted
+    where they are new."""
+
+    def __init__(self) -> None:
+        # Table -> (packed keys, sorted; values: plays, heard[, first played[, local day of that play]]).
+        self._tables: dict[str, tuple[Ints, Ints]] = {}
+        self.plays = 0
+
+    def add(self, sums: Sums) -> None:
+        for rollup, rows in zip(ROLLUPS, sums.rollups, strict=True):
+            if rollup.all_time:
+                self._add(rollup.table, rows, len(rollup.keys))
+        for table, rows in (("tracks", sums.tracks), ("albums", sums.albums), ("artists", sums.artists)):
+            self._add(table, rows, 1)
+        self.plays += sums.plays
+
+    def _add(self, table: str, rows: Ints, keys: int) -> None:
+        new_keys, new_values = _packed(rows, keys), rows[:, keys:]
+        if table not in self._tables:
+            self._tables[table] = (new_keys, new_values.copy())
+            return
+        old_keys, old_values = self._tables[table]
+        at = np.searchsorted(old_keys, new_keys)
+        found = np.zeros(len(new_keys), dtype=bool)
+        inside = at < len(old_keys)
+        found[inside] = old_keys[at[inside]] == new_keys[inside]
+        hit = at[found]
+        old_values[hit, :2] += new_values[found, :2]
+        if new_values.shape[1] > 2:
+            # First played, and its local day (artists): the earlier play's.
+            earlier = new_values[found, 2] < old_values[hit, 2]
+            old_values[hit[earlier], 2:] = new_values[found][earlier, 2:]
+        new = ~found
+        self._tables[table] = (
+            np.insert(old_keys, at[new], new_keys[new]),
+            np.insert(old_values, at[new], new_values[new], axis=0),
+        )
+
+    def sums(self) -> Sums:
+        """The totals as one chunk's sums would give them; the dated roll-ups empty."""
+
+        def rows(table: str, keys: int, width: int) -> Ints:
+            if table not in self._tables:
+                return np.zeros((0, width), dtype=np.int64)
+            packed, values = self._tables[table]
+            columns = [packed] if keys == 1 else [packed >> 32, (packed & _LOW_32) - _BIAS]
+            return _rows(*columns, *values.T)
+
+        return Sums(
+            rollups=tuple(
+                rows(rollup.table, len(rollup.keys), len(rollup.keys) + 2)
+                if rollup.all_time
+                else np.zeros((0, len(rollup.keys) + 2), dtype=np.int64)
+                for rollup in ROLLUPS
+            ),
+            tracks=rows("tracks", 1, 4),
+            albums=rows("albums", 1, 3),
+            artists=rows("artists", 1, 5),
+            plays=self.plays,
+        )
