@@ -17,6 +17,7 @@ import sys
 import threading
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.spinstack.engine import Play
@@ -514,3 +515,13 @@ async def test_plays_already_stored_or_names_spelt_two_ways_are_summed_from_the_
     assert len(folds) == 2
     assert len(all_time_folds) == 1
     await assert_consistent(store)
+
+
+@given(st.integers(0, 100_000), st.integers(1, 5000))
+def test_statements_cover_the_rows_in_a_dozen_sizes(count: int, most: int) -> None:
+    # Each size is a statement of its own in the connection's cache: full ones, then powers of two.
+    batches = list(bulk._batches(count, most))
+    assert [end for _, end in batches[:-1]] == [start for start, _ in batches[1:]]
+    assert (batches[0][0], batches[-1][1]) == (0, count) if count else batches == []
+    sizes = {end - start for start, end in batches}
+    assert all(size == most or (size < most and size & (size - 1) == 0) for size in sizes)

@@ -70,17 +70,24 @@ _PIECE = 2048
 _PAUSE = 0.0002
 _PLAY_COLUMNS = 6
 _PLAY_COLUMN_NAMES = "track_id, started_at, album_id, context_id, heard, lhour"
-# Plays per INSERT statement, at most (fewer if the build allows fewer bound parameters).
+# Plays per INSERT statement, at most (fewer if the build allows fewer bound parameters), and names.
 _ROWS_PER_STATEMENT = 4096
+_NAMES_PER_STATEMENT = 1024
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def _insert_sql(table: str, columns: str, rows: int, *, ignore: bool = True) -> str:
     """Insert ``rows`` rows into ``columns`` (comma-separated) of ``table``; with ``ignore``, rows already there (by
     a unique key) are left as they are."""
     row = f"({','.join('?' * len(columns.split(',')))})"
     verb = "INSERT OR IGNORE" if ignore else "INSERT"
     return f"{verb} INTO {table} ({columns}) VALUES {','.join(itertools.repeat(row, rows))}"
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_plays_sql(rows: int, table: str = "plays") -> str:
+    placeholders = ",".join(itertools.repeat("(?,?,?,?,?,?)", rows))
+    return f"INSERT OR IGNORE INTO {table} ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - fixed names
 
 
 # Imports that match plays already stored within a tolerance (a play of the same track starting within that many
@@ -106,6 +113,26 @@ _INSERT_NEW_PLAYS = f"""
 
 
 _MAX_PLAY_ID = "SELECT coalesce(max(id), 0) FROM plays"
+
+
+def _batches(count: int, most: int) -> Iterator[tuple[int, int]]:
+    """Rows [start, end) for each statement writing ``count`` rows, ``most`` at a time, the rest in powers of two.
+
+    Each count of rows is a statement of its own, compiled once and kept in the connection's cache: about 2 MB at
+    thousands of rows, and compiling one takes about 40 % as long as running it. Full statements and powers of two
+    keep a dozen sizes per statement, whatever the counts of rows chunks give.
+    """
+    start = 0
+    for _ in range(count // most):
+        yield start, start + most
+        start += most
+    size = 1 << (count - start).bit_length()
+    while start < count:
+        size >>= 1
+        if start + size <= count:
+            yield start, start + size
+            start += size
+
 
 # Each counter's sums, as bulk.Sums gives them, and how they are added (as schema._FOLD_COUNTERS adds them).
 _COUNTERS: dict[str, tuple[str, str]] = {
@@ -540,12 +567,12 @@ class BulkWriter:
         for index, ids in ((0, self._tracks), (2, self._albums), (3, self._contexts)):
             rows[:, index] = np.asarray(ids, dtype=np.int64)[rows[:, index]]
         inserted = 0
-        for start in range(0, len(rows), self._rows_per_statement):
-            part = rows[start : start + self._rows_per_statement]
+        for start, end in _batches(len(rows), self._rows_per_statement):
+            part = rows[start:end]
             values: list[Any] = part.ravel().tolist()
             # Album 0 is no album: NULL (an expression in the rows, nullif(?, 0), would make the statement slower).
             values[2::_PLAY_COLUMNS] = [album or None for album in values[2::_PLAY_COLUMNS]]
-            inserted += conn.execute(_insert_sql(table, _PLAY_COLUMN_NAMES, len(part)), values).rowcount
+            inserted += conn.execute(_insert_plays_sql(len(part), table), values).rowcount
         if table == _INCOMING:
             inserted = conn.execute(_INSERT_NEW_PLAYS, (self._tolerance,)).rowcount
             conn.execute(f"DELETE FROM {_INCOMING}")  # noqa: S608 - a fixed name
@@ -606,10 +633,8 @@ class BulkWriter:
             if key in NAME_KEYS:
                 rows[:, index] = ids[key][rows[:, index]]
         width = rows.shape[1]
-        per_statement = self._max_parameters // width
-        for start in range(0, len(rows), per_statement):
-            part = rows[start : start + per_statement]
-            self._conn.execute(statement(len(part)), part.ravel().tolist())
+        for start, end in _batches(len(rows), self._max_parameters // width):
+            self._conn.execute(statement(end - start), rows[start:end].ravel().tolist())
 
     def _abort(self) -> None:
         # Ids stored by the rolled-back transaction are gone with it: the import stops here (add_plays raises).
@@ -660,14 +685,13 @@ class BulkWriter:
             self._check_distinct(0, self._contexts)
 
     def _insert_rows(self, table: str, columns: str, values: list[Any], width: int, *, ignore: bool = True) -> int:
-        """Insert rows given one value after the other, many rows per statement (a statement per row costs about
-        three times as much); returns how many were inserted."""
-        per_statement = self._max_parameters // width * width
+        """Insert names given one value after the other, up to ``_NAMES_PER_STATEMENT`` rows per statement (one
+        statement per row would hand the GIL to the preparer's thread and wait to get it back, row after row);
+        returns how many were inserted."""
         inserted = 0
-        for start in range(0, len(values), per_statement):
-            part = values[start : start + per_statement]
-            statement = _insert_sql(table, columns, len(part) // width, ignore=ignore)
-            inserted += self._conn.execute(statement, part).rowcount
+        for start, end in _batches(len(values) // width, _NAMES_PER_STATEMENT):
+            statement = _insert_sql(table, columns, end - start, ignore=ignore)
+            inserted += self._conn.execute(statement, values[start * width : end * width]).rowcount
         return inserted
 
     def _check_distinct(self, before: int | None, ids: list[Any]) -> None:
