@@ -203,7 +203,9 @@ class Store:
         Plays already stored are skipped: the same track starting in the same second, or within ``tolerance``
         seconds when it is above 0 (a listen another source recorded). The work runs in worker threads on a
         connection of its own (see bulk.py): ``plays`` is iterated there too, so it must not touch the event loop.
-        Each transaction is committed whole, roll-ups included; live plays and other writes wait for one at most.
+        Each transaction is committed whole, with the plays' dated roll-ups; their all-time roll-ups and counters
+        are added once, at the end (an import cut short by a crash: when the store next opens). Live plays and other
+        writes wait for one transaction at most.
         """
         return await self.import_plays(zip(plays, itertools.repeat(origin)), tolerance=tolerance)
 
