@@ -368,7 +368,12 @@ async def test_screens(browser: Browser, server: Server, name: str, phone: bool,
         width = (PHONE if phone else DESKTOP)["width"]
         await check_layout(opened, width)
         assert await opened.panel.evaluate("el => el.hasAttribute('narrow')") == phone
-        assert await opened.panel.evaluate("el => el.hasAttribute('dark')") == dark
+        # Home Assistant's frontend turns dark mode on from the browser's colour scheme once its themes arrive, which
+        # can be after the panel's first render (a clean-clone run once found the attribute not yet set).
+        handle = await opened.panel.element_handle()
+        await opened.page.wait_for_function(
+            "([el, dark]) => el.hasAttribute('dark') === dark", arg=[handle, dark], timeout=READY_MS
+        )
         background = await card_background(opened)
         if dark:
             assert luminance(background) < 0.25, background
