@@ -115,7 +115,6 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("insights/views.py", "Insights.plays"): Reviewed(
         2, f"{NAMES}: the drill's clauses (literals, ? each); _Scope.ctx", {"clause", "conditions", "kept"}
     ),
-    ("store/bulk.py", "_insert_plays_sql"): Reviewed(1, f"{NAMES}: a table name, one (?,?,?,?,?,?) per row"),
     ("store/bulk.py", "_insert_sql"): Reviewed(
         1, f"{NAMES}: the table and columns BulkWriter passes (literals), one (?,...) per row"
     ),

@@ -86,12 +86,6 @@ def _insert_sql(table: str, columns: str, rows: int, *, ignore: bool = True) -> 
     return f"{verb} INTO {table} ({columns}) VALUES {','.join(itertools.repeat(row, rows))}"
 
 
-@functools.lru_cache(maxsize=16)
-def _insert_plays_sql(rows: int, table: str = "plays") -> str:
-    placeholders = ",".join(itertools.repeat("(?,?,?,?,?,?)", rows))
-    return f"INSERT OR IGNORE INTO {table} ({_PLAY_COLUMN_NAMES}) VALUES {placeholders}"  # noqa: S608 - fixed names
-
-
 # Imports that match plays already stored within a tolerance (a play of the same track starting within that many
 # seconds is the same listen, whatever source recorded it): the chunk goes to a temporary table first, then into
 # plays, but for the rows that match a stored play or an earlier row of the chunk. Both look-ups are index searches.
@@ -462,6 +456,8 @@ class BulkWriter:
         # The open transaction's plays (ids in (before, after]) and the chunk's sums.
         self._span: tuple[int, int] | None = None
         self._sums: Sums | None = None
+        # Numbers -> ids as of the last chunk's names (``_id_arrays``).
+        self._ids: dict[str, Ints] = {}
         # The committed chunks whose all-time sums wait for the import's end (``finish``): their spans (also in
         # all_time_pending, in case the import never ends) and the sums.
         self._pending: list[tuple[int, int]] = []
@@ -516,6 +512,7 @@ class BulkWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if self._distinct:
+                self._ids = self._id_arrays()
                 self._add_sums(self._totals.sums(), all_time=True)
             else:
                 # Two of the import's numbers came to share an id: the sums by number are not the sums by id.
@@ -535,6 +532,8 @@ class BulkWriter:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._store_names(chunk)
+                # The chunk's names are all stored: its numbers' ids, for its plays and its sums.
+                self._ids = self._id_arrays()
             except BaseException:
                 self._abort()
                 raise
@@ -566,15 +565,15 @@ class BulkWriter:
             for statement in _CREATE_INCOMING:
                 conn.execute(statement)
         rows = chunk.rows.copy()
-        for index, ids in ((0, self._tracks), (2, self._albums), (3, self._contexts)):
-            rows[:, index] = np.asarray(ids, dtype=np.int64)[rows[:, index]]
+        for index, key in ((0, "track_id"), (2, "album_id"), (3, "context_id")):
+            rows[:, index] = self._ids[key][rows[:, index]]
         inserted = 0
         for start, end in _batches(len(rows), self._rows_per_statement):
             part = rows[start:end]
             values: list[Any] = part.ravel().tolist()
             # Album 0 is no album: NULL (an expression in the rows, nullif(?, 0), would make the statement slower).
             values[2::_PLAY_COLUMNS] = [album or None for album in values[2::_PLAY_COLUMNS]]
-            inserted += conn.execute(_insert_plays_sql(len(part), table), values).rowcount
+            inserted += conn.execute(_insert_sql(table, _PLAY_COLUMN_NAMES, len(part)), values).rowcount
         if table == _INCOMING:
             inserted = conn.execute(_INSERT_NEW_PLAYS, (self._tolerance,)).rowcount
             conn.execute(f"DELETE FROM {_INCOMING}")  # noqa: S608 - a fixed name
@@ -586,11 +585,12 @@ class BulkWriter:
             assert self._span is not None, "fold() follows insert()"
             before, after = self._span
             conn = self._conn
+            # The chunk's sums, if they are those of the plays it inserted, by id.
             sums = self._sums
-            summed = sums is not None and after - before == sums.plays and self._distinct
+            if sums is not None and (after - before != sums.plays or not self._distinct):
+                sums = None
             try:
-                if summed:
-                    assert sums is not None
+                if sums is not None:
                     # The dated roll-ups now; the all-time ones and the counters at the import's end (``finish``).
                     self._add_sums(sums, all_time=False)
                     conn.execute("INSERT INTO all_time_pending (after_id, last_id) VALUES (?, ?)", (before, after))
@@ -602,22 +602,25 @@ class BulkWriter:
             except BaseException:
                 self._abort()
                 raise
-            if summed:
-                assert sums is not None
+            if sums is not None:
                 self._pending.append((before, after))
                 self._totals.add(sums)
             self._span = None
             return after - before
 
-    def _add_sums(self, sums: Sums, *, all_time: bool) -> None:
-        """Add sums to the dated roll-ups, or to the all-time ones and the counters, their numbers replaced with
-        ids."""
-        ids: dict[str, Ints] = {
+    def _id_arrays(self) -> dict[str, Ints]:
+        """The import's numbers -> ids, by key column (``NAME_KEYS``), as arrays to index with numbers."""
+        return {
             "track_id": np.asarray(self._tracks, dtype=np.int64),
             "album_id": np.asarray(self._albums, dtype=np.int64),
             "context_id": np.asarray(self._contexts, dtype=np.int64),
             "artist_id": np.asarray(self._artist_ids, dtype=np.int64),
         }
+
+    def _add_sums(self, sums: Sums, *, all_time: bool) -> None:
+        """Add sums to the dated roll-ups, or to the all-time ones and the counters, their numbers replaced with
+        ids."""
+        ids = self._ids
         for rollup, rows in zip(ROLLUPS, sums.rollups, strict=True):
             if rollup.all_time == all_time:
                 self._write_sums(rollup.upsert, rollup.keys, rows, ids)
