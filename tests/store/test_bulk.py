@@ -196,6 +196,35 @@ def test_local_hours_of_a_zone_whose_changes_fall_inside_a_utc_hour() -> None:
     assert len(set(lhours)) > 4
 
 
+@given(
+    st.sampled_from(["Europe/Paris", "Australia/Lord_Howe", "America/Sao_Paulo", "Asia/Kathmandu", "Pacific/Apia"]),
+    st.lists(
+        st.floats(-1e9, 4e9)
+        # Near a change of offset: Paris's in March 2026, Lord Howe's, Sao Paulo's in 2018 and Apia's day skipped.
+        | st.builds(
+            float.__add__,
+            st.sampled_from([1_774_746_000.0, 1_791_041_400.0, 1_541_300_400.0, 1_325_152_800.0]),
+            st.floats(-172_800, 172_800),
+        ),
+        min_size=1,
+        max_size=200,
+    ),
+)
+def test_local_hours_are_those_of_each_play_s_own_offset(zone: str, starts: list[float]) -> None:
+    # Offsets are looked up once per UTC day, play by play on a day with a transition (Apia skipped a whole day at
+    # the end of 2011): every local hour is the one the play's own UTC offset gives.
+    tz = ZoneInfo(zone)
+    plays = [make_play(start, title=f"T{index}") for index, start in enumerate(starts)]
+    chunk = Preparer(((play, "import:test") for play in plays), LocalClock(zone), 10_000).prepare()
+    assert chunk is not None
+    exact = []
+    for start in starts:
+        offset = datetime.fromtimestamp(start, tz).utcoffset()
+        assert offset is not None
+        exact.append(int((start + offset.total_seconds()) // 3600))
+    assert sorted(chunk.rows[:, 5].tolist()) == sorted(exact)
+
+
 @pytest.mark.usefixtures("chunks")
 async def test_a_failed_chunk_keeps_the_chunks_before_and_the_import_can_resume(store: Store) -> None:
     plays = awkward_plays()

@@ -10,7 +10,9 @@ The event loop only awaits. Each chunk of plays goes through these steps, each r
   meanwhile): ``begin`` opens the transaction and stores the chunk's new names; ``insert`` inserts its plays with
   ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
   import or an earlier one); ``fold`` adds the chunk's sums to the dated roll-ups (by day, month, year), its
-  numbers replaced with ids, records the chunk's span of ids in ``all_time_pending``, and commits.
+  numbers replaced with ids, records the chunk's span of ids in ``all_time_pending``, and commits;
+- ``BulkWriter.total``, in the preparer's thread before it prepares the next chunk: adds the committed chunk's sums
+  to the import's all-time totals (``sums.Totals``);
 - ``finish``, once the last chunk is committed, adds the import's all-time sums (the ``r_ctx_*`` roll-ups and the
   counters on tracks, albums and artists), summed across its chunks (``sums.Totals``), and clears its spans, in one
   transaction. Per chunk, they were half the rows of sums a chunk writes (a track played in ten chunks is one row,
@@ -38,6 +40,7 @@ the same ids, stored names, durations and search entries.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Iterable, Iterator
 import contextlib
 from dataclasses import dataclass, field
@@ -60,6 +63,7 @@ from .schema import ROLLUPS, fold_plays
 from .sums import NAME_KEYS, Ints, Sums, Totals, chunk_sums
 
 _HOUR = 3600
+_DAY = 86400
 # The bulk connection's page cache (KiB): the plays table, its indexes and the counters stay in memory through an
 # import instead of being read back for every chunk. Taken as pages are read (at most the file's size) and freed
 # when the import ends.
@@ -304,8 +308,6 @@ class Preparer:
         self._tracks = _Numbers()
         self._albums = _Albums(first=1)
         self._contexts = _Contexts()
-        # UTC hour number -> its UTC offset in seconds, or None when the offset changes inside that hour.
-        self._offsets: dict[int, int | None] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -325,8 +327,10 @@ class Preparer:
         # be moved to the collector's old generation and make it walk the whole heap, the event loop waiting.
         size = next(self._sizes)
         new = NewNames()
-        # The plays' columns (_PLAY_COLUMN_NAMES, then each play's artist number, for the sums only), a piece each.
+        # The plays' columns (_PLAY_COLUMN_NAMES but the local hour, then each play's artist number, for the sums
+        # only), and their exact starts, a piece each.
         pieces: list[Ints] = []
+        starts: list[npt.NDArray[np.float64]] = []
         count = 0
         while count < size:
             pairs = list(itertools.islice(self._plays, min(_PIECE, size - count)))
@@ -336,13 +340,17 @@ class Preparer:
             plays = list(map(_play_of, pairs))
             origins = list(map(_origin_of, pairs))
             del pairs
-            pieces.append(np.vstack(self._columns(plays, origins, new)))
-            del plays, origins
+            piece, started = self._columns(plays, origins, new)
+            pieces.append(np.vstack(piece))
+            starts.append(started)
+            del plays, origins, piece, started
             _let_others_run()
         if not count:
             return None
-        columns: Ints = np.concatenate(pieces, axis=1)
-        del pieces
+        # The local hours, once for the chunk: a piece's share of the work is mostly numpy's overhead per call.
+        lhours = self._lhours(np.concatenate(starts))
+        columns: Ints = np.insert(np.concatenate(pieces, axis=1), 5, lhours, axis=0)
+        del pieces, starts
         sums = _sums_of(tuple(columns)) if self._sums else None
         # Ordered by track, and by position for a track (a stable sort: of two plays of a track in the same second,
         # the first one met is kept, as add_play keeps it). When plays come in time order, as imports give them,
@@ -351,9 +359,11 @@ class Preparer:
         rows: Ints = np.ascontiguousarray(columns[:_PLAY_COLUMNS, order].T)
         return Prepared(rows, new, sums)
 
-    def _columns(self, plays: list[Play], origins: list[str], new: NewNames) -> tuple[Ints, ...]:
-        """The columns of some plays (track, start, album, context, heard, local hour, and the artist's number);
-        their new names go to ``new``."""
+    def _columns(
+        self, plays: list[Play], origins: list[str], new: NewNames
+    ) -> tuple[tuple[Ints, ...], npt.NDArray[np.float64]]:
+        """The columns of some plays (track, start, album, context, heard, and the artist's number), and their exact
+        starts; their new names go to ``new``."""
         artists = list(map(_artist, plays))
         titles = list(map(_title, plays))
         albums = list(map(_album, plays))
@@ -404,29 +414,25 @@ class Preparer:
         starts = np.fromiter(map(_started, plays), dtype=np.float64, count=count)
         heard = np.fromiter(map(_heard, plays), dtype=np.float64, count=count)
         # np.rint rounds halves to even, as round() does.
-        return (
+        columns = (
             np.asarray(tracks, dtype=np.int64),
             np.rint(starts).astype(np.int64),
             np.asarray(album_numbers, dtype=np.int64),
             np.asarray(contexts, dtype=np.int64),
             np.rint(heard).astype(np.int64),
-            self._lhours(starts),
             np.asarray(artist_numbers, dtype=np.int64),
         )
+        return columns, starts
 
     def _lhours(self, started: npt.NDArray[np.float64]) -> Ints:
-        """``LocalClock.lhour`` of each start, with the UTC offset looked up once per UTC hour."""
-        hours, index = np.unique(np.floor_divide(started, _HOUR).astype(np.int64), return_inverse=True)
-        offsets = self._offsets
+        """``LocalClock.lhour`` of each start, with the UTC offset looked up once per UTC day."""
+        days, index = np.unique(np.floor_divide(started, _DAY).astype(np.int64), return_inverse=True)
         clock = self._clock
-        for hour in set(hours.tolist()).difference(offsets):
-            first, last = clock.offset(hour * _HOUR), clock.offset(hour * _HOUR + _HOUR - 1)
-            offsets[hour] = first if first == last else None
-        shifts = np.asarray([offsets[hour] for hour in hours.tolist()], dtype=np.float64)  # None: NaN
+        shifts = np.asarray([clock.day_offset(day) for day in days.tolist()], dtype=np.float64)  # None: NaN
         each = shifts[index]
         changing = np.isnan(each)
         if changing.any():
-            # An hour in which the offset changes (zones whose changes fall inside a UTC hour): play by play.
+            # A day in which the offset changes: play by play.
             each[changing] = [clock.offset(ts) for ts in started[changing].tolist()]
         lhours: Ints = np.floor_divide(started + each, _HOUR).astype(np.int64)
         return lhours
@@ -462,6 +468,10 @@ class BulkWriter:
         # all_time_pending, in case the import never ends) and the sums.
         self._pending: list[tuple[int, int]] = []
         self._totals = Totals()
+        # Sums of committed chunks not yet in ``_totals``: ``total`` adds them beside the writer's steps, in the
+        # preparer's thread (no database needed), under a lock of its own.
+        self._committed: collections.deque[Sums] = collections.deque()
+        self._totals_lock = threading.Lock()
         self._max_parameters = min(
             _ROWS_PER_STATEMENT * _PLAY_COLUMNS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         )
@@ -513,6 +523,7 @@ class BulkWriter:
         try:
             if self._distinct:
                 self._ids = self._id_arrays()
+                self.total()
                 self._add_sums(self._totals.sums(), all_time=True)
             else:
                 # Two of the import's numbers came to share an id: the sums by number are not the sums by id.
@@ -524,7 +535,17 @@ class BulkWriter:
             self._abort()
             raise
         self._pending = []
-        self._totals = Totals()
+        with self._totals_lock:
+            self._committed.clear()
+            self._totals = Totals()
+
+    def total(self) -> None:
+        """Add the chunks committed since the last call to the import's totals. Needs no database, nor the writer's
+        lock: ``Store.import_plays`` calls it in the preparer's thread, before it prepares the next chunk, so that the
+        writer's thread only writes."""
+        with self._totals_lock:
+            while self._committed:
+                self._totals.add(self._committed.popleft())
 
     def begin(self, chunk: Prepared) -> None:
         """Open the chunk's transaction and store its new names."""
@@ -604,7 +625,7 @@ class BulkWriter:
                 raise
             if sums is not None:
                 self._pending.append((before, after))
-                self._totals.add(sums)
+                self._committed.append(sums)
             self._span = None
             return after - before
 

@@ -21,21 +21,26 @@ class LocalClock:
         offset = datetime.fromtimestamp(ts, self.tz).utcoffset()
         return int(offset.total_seconds()) if offset is not None else 0
 
-    def offset(self, ts: float) -> int:
-        """The local UTC offset in seconds at ``ts``."""
-        # Offsets change a few times a year: cache them per UTC day, for days with the same offset at both ends
-        # (a day with a transition is computed exactly, play by play).
-        day = int(ts // _DAY)
+    def day_offset(self, day: int) -> int | None:
+        """The local UTC offset in seconds all through UTC day number ``day`` (epoch seconds // 86400), or None when
+        it differs at the day's two ends (a transition falls inside it)."""
+        # Offsets change a few times a year: cached per UTC day, for days with the same offset at both ends.
         cached = self._offsets.get(day)
         if cached is not None:
             return cached
         start, end = self._offset_at(day * _DAY), self._offset_at(day * _DAY + _DAY - 1)
-        if start == end:
-            if len(self._offsets) > 100_000:
-                self._offsets.clear()
-            self._offsets[day] = start
-            return start
-        return self._offset_at(ts)
+        if start != end:
+            return None
+        if len(self._offsets) > 100_000:
+            self._offsets.clear()
+        self._offsets[day] = start
+        return start
+
+    def offset(self, ts: float) -> int:
+        """The local UTC offset in seconds at ``ts``."""
+        offset = self.day_offset(int(ts // _DAY))
+        # A day with a transition is computed exactly, play by play.
+        return self._offset_at(ts) if offset is None else offset
 
     def lhour(self, ts: float) -> int:
         """The local hour number of ``ts``."""

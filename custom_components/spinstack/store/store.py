@@ -71,6 +71,13 @@ def _close_bulk(preparer: Preparer, writer: BulkWriter) -> None:
     writer.close()
 
 
+def _total_and_prepare(writer: BulkWriter, preparer: Preparer) -> Prepared | None:
+    """Add the chunks the writer has committed to the import's totals, then prepare the next chunk: blocking, one
+    worker thread's job, run while the writer writes (see bulk.py)."""
+    writer.total()
+    return preparer.prepare()
+
+
 def _prepare_file(path: Path) -> tuple[int, int]:
     """Create the folder and the file, set WAL, and migrate: blocking, run in a worker thread."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +235,7 @@ class Store:
             while chunk is not None:
                 async with self._lock:
                     # The next chunk is prepared while this one is written (see bulk.py).
-                    following = asyncio.ensure_future(asyncio.to_thread(preparer.prepare))
+                    following = asyncio.ensure_future(asyncio.to_thread(_total_and_prepare, writer, preparer))
                     await asyncio.to_thread(writer.begin, chunk)
                     await asyncio.to_thread(writer.insert, chunk)
                     inserted += await asyncio.to_thread(writer.fold)
