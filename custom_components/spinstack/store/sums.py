@@ -4,8 +4,8 @@ SQLite groups by sorting every row: about 0.8 s per roll-up per million plays wh
 the eleven roll-ups and three counters took about 22 s of a million-play import in the writer's thread, which
 nothing else could use meanwhile. numpy sums the same columns in a fraction of that (sorts release the GIL), in the
 preparer's thread, and the writer only adds the sums. It adds the dated roll-ups' sums per chunk; ``Totals`` sums
-the all-time roll-ups and the counters across the import's chunks, which the writer adds once, at the import's end
-(about 3 rows of sums per play at a million, 0.9 of them all-time).
+the all-time roll-ups and the counters across the import's chunks, in the preparer's thread too, and the writer adds
+them once, at the import's end (about 3 rows of sums per play at a million, 0.9 of them all-time).
 
 The sums are keyed on the import's numbers (bulk.Preparer), which the writer replaces with ids, and follow
 ``schema.ROLLUP_SOURCE``'s arithmetic exactly: SQLite's integer division and remainder truncate towards zero (a
@@ -154,9 +154,9 @@ def _packed(rows: Ints, keys: int) -> Ints:
 
 
 class Totals:
-    """The all-time roll-ups and counters of an import's chunks, summed as they come (the writer adds them once, at
-    the import's end): rows kept sorted by their keys, each chunk's rows added where their keys are and inserted
-    where they are new."""
+    """The all-time roll-ups and counters of an import's chunks, summed as they are committed (in the preparer's
+    thread: ``BulkWriter.total``; the writer adds them once, at the import's end): rows kept sorted by their keys, each
+    chunk's rows added where their keys are and inserted where they are new."""
 
     def __init__(self) -> None:
         # Table -> (packed keys, sorted; values: plays, heard[, first played[, local day of that play]]).
