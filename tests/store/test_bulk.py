@@ -24,6 +24,7 @@ from custom_components.spinstack.engine import Play
 from custom_components.spinstack.store import LocalClock, Store, bulk, schema, store as store_module
 from custom_components.spinstack.store.bulk import Preparer
 from custom_components.spinstack.store.schema import fold_plays
+from custom_components.spinstack.store.sums import Sums, Totals
 
 from .conftest import ZONE, make_play
 
@@ -317,6 +318,51 @@ async def test_a_cancelled_import_stops_cleanly(store: Store) -> None:
     assert await store.scalar("SELECT count(*) FROM plays") in (6, 13)
     await assert_consistent(store)
     assert await store.add_play(make_play(1_900_000_000)) is not None
+
+
+async def test_closing_rolls_back_a_chunk_left_open_and_adds_the_totals_of_those_committed(store: Store) -> None:
+    # An import cancelled while its writer's thread was between begin and fold: closing finds the chunk's transaction
+    # open, rolls it back, and still adds the all-time sums of the chunk before.
+    plays = awkward_plays()[11:]
+    preparer = Preparer(((play, "import:test") for play in plays), store.clock, 40)
+    writer = await asyncio.to_thread(bulk.BulkWriter.open, store.path)
+    first, second = preparer.prepare(), preparer.prepare()
+    assert first is not None
+    assert second is not None
+    writer.begin(first)
+    writer.insert(first)
+    assert writer.fold() == len(first)
+    writer.begin(second)
+    writer.insert(second)
+    writer.close()
+    assert await store.scalar("SELECT count(*) FROM plays") == len(first)
+    assert await store.scalar("SELECT count(*) FROM all_time_pending") == 0
+    await assert_consistent(store)
+
+
+@pytest.mark.usefixtures("chunks")
+async def test_totals_that_could_not_be_added_are_summed_from_the_plays(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Adding a chunk to the import's totals fails halfway (here: added twice, then out of memory): the import fails
+    # with that error, and its end adds the committed chunks' plays from the file, not the totals.
+    add = Totals.add
+    calls = 0
+
+    def failing_add(totals: Totals, sums: Sums) -> None:
+        nonlocal calls
+        calls += 1
+        add(totals, sums)
+        if calls == 2:
+            add(totals, sums)
+            raise MemoryError
+
+    monkeypatch.setattr(Totals, "add", failing_add)
+    with pytest.raises(MemoryError):
+        await store.add_plays(awkward_plays()[11:], origin="import:test")
+    assert await store.scalar("SELECT count(*) FROM plays") > 6
+    assert await store.scalar("SELECT count(*) FROM all_time_pending") == 0
+    await assert_consistent(store)
 
 
 # A process that dies (SIGKILL) halfway through folding its third chunk: two are committed, the third is not.

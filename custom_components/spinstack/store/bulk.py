@@ -11,8 +11,8 @@ The event loop only awaits. Each chunk of plays goes through these steps, each r
   ``INSERT OR IGNORE``, thousands of rows per statement (the unique index drops plays already stored, from this
   import or an earlier one); ``fold`` adds the chunk's sums to the dated roll-ups (by day, month, year), its
   numbers replaced with ids, records the chunk's span of ids in ``all_time_pending``, and commits;
-- ``BulkWriter.total``, in the preparer's thread before it prepares the next chunk: adds the committed chunk's sums
-  to the import's all-time totals (``sums.Totals``);
+- ``BulkWriter.total``, in the preparer's thread before it prepares the next chunk, beside the writer's steps: adds
+  the sums of the chunks committed so far to the import's all-time totals (``sums.Totals``);
 - ``finish``, once the last chunk is committed, adds the import's all-time sums (the ``r_ctx_*`` roll-ups and the
   counters on tracks, albums and artists), summed across its chunks (``sums.Totals``), and clears its spans, in one
   transaction. Per chunk, they were half the rows of sums a chunk writes (a track played in ten chunks is one row,
@@ -29,7 +29,7 @@ store adds those plays to the all-time roll-ups and counters from the file when 
 Until then, or until ``finish``, the all-time figures lack the import's plays; the dated ones have every chunk
 committed.
 
-SQLite releases the GIL while it runs a statement, and numpy while it sorts, so ``Store.add_plays`` prepares the
+SQLite releases the GIL while it runs a statement, and numpy while it sorts, so ``Store.import_plays`` prepares the
 next chunk while this one is written. Every write adds thousands of rows per statement: the writer's thread needs
 the GIL back after each statement, and waits for it while the preparer's Python code runs (up to the interpreter's
 switch interval, 5 ms), a wait per statement rather than per row.
@@ -443,7 +443,8 @@ class BulkWriter:
 
     Its methods block; call them from a worker thread, one at a time: ``begin``, ``insert`` and ``fold`` for each
     chunk, then ``finish``. A lock makes sure of it, so that closing waits for a step still running after its caller
-    was cancelled (closing rolls back a transaction left open).
+    was cancelled (closing rolls back a transaction left open). ``total`` needs no database and has a lock of its
+    own: it runs beside those steps.
     """
 
     def __init__(self, conn: sqlite3.Connection, tolerance: int = 0) -> None:
@@ -469,9 +470,11 @@ class BulkWriter:
         self._pending: list[tuple[int, int]] = []
         self._totals = Totals()
         # Sums of committed chunks not yet in ``_totals``: ``total`` adds them beside the writer's steps, in the
-        # preparer's thread (no database needed), under a lock of its own.
+        # preparer's thread (no database needed), under a lock of its own. ``_totals_whole`` turns False if adding
+        # them failed (the totals may hold part of a chunk): the import's end then adds its plays from the file.
         self._committed: collections.deque[Sums] = collections.deque()
         self._totals_lock = threading.Lock()
+        self._totals_whole = True
         self._max_parameters = min(
             _ROWS_PER_STATEMENT * _PLAY_COLUMNS, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         )
@@ -504,11 +507,15 @@ class BulkWriter:
         import wrote back into the database file (not to leave it to a live play's commit, on the store's
         connection), then close."""
         with self._lock:
-            with contextlib.suppress(sqlite3.Error):
-                self._finish()
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self._conn.close()
+            try:
+                # A chunk whose step was still running when its caller was cancelled: not committed, rolled back.
+                self._abort()
+                with contextlib.suppress(sqlite3.Error):
+                    self._finish()
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                self._conn.close()
 
     def finish(self) -> None:
         """Add the committed chunks' all-time sums to the all-time roll-ups and counters, in one transaction."""
@@ -519,14 +526,18 @@ class BulkWriter:
         if not self._pending:
             return
         conn = self._conn
+        if self._distinct:
+            self.total()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if self._distinct:
+            if self._distinct and self._totals_whole:
                 self._ids = self._id_arrays()
-                self.total()
-                self._add_sums(self._totals.sums(), all_time=True)
+                with self._totals_lock:
+                    totals = self._totals.sums()
+                self._add_sums(totals, all_time=True)
             else:
-                # Two of the import's numbers came to share an id: the sums by number are not the sums by id.
+                # Two of the import's numbers came to share an id (the sums by number are not the sums by id), or
+                # adding a chunk to the totals failed.
                 for before, after in self._pending:
                     fold_plays(conn, before, after, all_time_only=True)
             conn.executemany("DELETE FROM all_time_pending WHERE after_id = ? AND last_id = ?", self._pending)
@@ -538,14 +549,20 @@ class BulkWriter:
         with self._totals_lock:
             self._committed.clear()
             self._totals = Totals()
+            self._totals_whole = True
 
     def total(self) -> None:
         """Add the chunks committed since the last call to the import's totals. Needs no database, nor the writer's
-        lock: ``Store.import_plays`` calls it in the preparer's thread, before it prepares the next chunk, so that the
-        writer's thread only writes."""
+        lock: ``Store.import_plays`` calls it in the preparer's thread, beside the next chunk's writes, so that the
+        writer's thread only writes (``finish`` adds the last chunks)."""
         with self._totals_lock:
-            while self._committed:
-                self._totals.add(self._committed.popleft())
+            while self._committed and self._totals_whole:
+                sums = self._committed.popleft()
+                try:
+                    self._totals.add(sums)
+                except BaseException:
+                    self._totals_whole = False
+                    raise
 
     def begin(self, chunk: Prepared) -> None:
         """Open the chunk's transaction and store its new names."""

@@ -14,32 +14,29 @@ class LocalClock:
 
     def __init__(self, zone: str | tzinfo = "UTC") -> None:
         self.tz: tzinfo = ZoneInfo(zone) if isinstance(zone, str) else zone
-        # UTC day -> UTC offset in seconds, for days that contain no transition (checked at both ends).
-        self._offsets: dict[int, int] = {}
+        # UTC day -> UTC offset in seconds, or None for a day whose two ends differ (it contains a transition).
+        self._offsets: dict[int, int | None] = {}
 
     def _offset_at(self, ts: float) -> int:
         offset = datetime.fromtimestamp(ts, self.tz).utcoffset()
         return int(offset.total_seconds()) if offset is not None else 0
 
     def day_offset(self, day: int) -> int | None:
-        """The local UTC offset in seconds all through UTC day number ``day`` (epoch seconds // 86400), or None when
-        it differs at the day's two ends (a transition falls inside it)."""
-        # Offsets change a few times a year: cached per UTC day, for days with the same offset at both ends.
-        cached = self._offsets.get(day)
-        if cached is not None:
-            return cached
+        """The local UTC offset in seconds through UTC day number ``day`` (epoch seconds // 86400), or None when it
+        differs at the day's two ends (a transition falls inside it). Offsets change a few times a year: a day with
+        the same offset at both ends is taken to have it all through (cached)."""
+        if day in self._offsets:
+            return self._offsets[day]
         start, end = self._offset_at(day * _DAY), self._offset_at(day * _DAY + _DAY - 1)
-        if start != end:
-            return None
         if len(self._offsets) > 100_000:
             self._offsets.clear()
-        self._offsets[day] = start
-        return start
+        offset = self._offsets[day] = start if start == end else None
+        return offset
 
     def offset(self, ts: float) -> int:
         """The local UTC offset in seconds at ``ts``."""
         offset = self.day_offset(int(ts // _DAY))
-        # A day with a transition is computed exactly, play by play.
+        # On a day with a transition, computed for ``ts`` itself.
         return self._offset_at(ts) if offset is None else offset
 
     def lhour(self, ts: float) -> int:
