@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
@@ -84,7 +85,10 @@ def _async_warm_insights(hass: HomeAssistant, entry: SpinStackConfigEntry) -> No
     """Answer the panel's first question in the background, at start and after each play, so that the panel opens
     with its answer ready (it would otherwise wait for the views' queries). Plays counted while it is computed make
     one more computation, not one each (Insights.warm)."""
-    entry.async_create_background_task(hass, _warm_insights(entry.runtime_data.insights), "spinstack insights")
+    data = entry.runtime_data
+    task = entry.async_create_background_task(hass, _warm_insights(data.insights), "spinstack insights")
+    data.warming.add(task)
+    task.add_done_callback(data.warming.discard)
 
 
 async def _warm_insights(insights: Insights) -> None:
@@ -104,8 +108,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: SpinStackConfigEntry) -
     """Stop hearing, save the engine's state, close the store."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.coordinator.async_stop()
-        await entry.runtime_data.store.close()
+        data = entry.runtime_data
+        await data.coordinator.async_stop()
+        # Home Assistant cancels an entry's background tasks after this returns: a computation ahead would still be
+        # reading when the store closes.
+        warming = list(data.warming)
+        for task in warming:
+            task.cancel()
+        await asyncio.gather(*warming, return_exceptions=True)
+        await data.store.close()
         if not [other for other in hass.config_entries.async_loaded_entries(DOMAIN) if other is not entry]:
             async_remove_panel(hass)
     return unloaded

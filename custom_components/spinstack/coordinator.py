@@ -147,6 +147,8 @@ class SpinStackRuntimeData:
     store: Store
     # The panel's and the service's insights, keeping recent answers (see Insights).
     insights: Insights
+    # Answers being computed ahead (__init__._async_warm_insights): cancelled before the store closes.
+    warming: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 type SpinStackConfigEntry = ConfigEntry[SpinStackRuntimeData]

@@ -10,6 +10,7 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 
+from custom_components.spinstack import _async_warm_insights
 from custom_components.spinstack.const import CONF_THRESHOLD_PERCENT, DOMAIN, EVENT_SCROBBLE
 from custom_components.spinstack.coordinator import SpinStackCoordinator
 from custom_components.spinstack.diagnostics import async_get_config_entry_diagnostics
@@ -110,3 +111,31 @@ async def test_diagnostics_are_redacted_and_replayable(hass: HomeAssistant, hous
     assert diagnostics["listeners"][living.uid]["state"] == "subscribed"
     observations = [Observation.from_json(line) for line in diagnostics["observations"]]
     assert any(o.title == "One More Time" for o in observations)
+
+
+async def test_unloading_cancels_an_answer_being_computed_ahead_before_the_store_closes(
+    hass: HomeAssistant, household: Household, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The panel's first answer is computed in the background at start and after each play; an unload while it reads
+    # must not close the store under it (its next read would fail, unretrieved, as a task's error).
+    entry = make_entry(household)
+    await setup_entry(hass, entry)
+    await subscribed(entry.runtime_data.coordinator)
+    store = entry.runtime_data.store
+    reading = asyncio.Event()
+    cancelled_with_the_store_open: list[bool] = []
+
+    async def slow_warm(*_args: object) -> None:
+        reading.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled_with_the_store_open.append(await store.scalar("SELECT count(*) FROM plays") is not None)
+            raise
+
+    monkeypatch.setattr(entry.runtime_data.insights, "warm", slow_warm)
+    _async_warm_insights(hass, entry)
+    await reading.wait()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert cancelled_with_the_store_open == [True]
+    assert entry.state is ConfigEntryState.NOT_LOADED
