@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from fakes import FakeClock, FakeService, FakeServices
+from tests.emulator.helpers import wait_for
 
 from .conftest import Client
 
@@ -82,10 +83,17 @@ async def test_timeout_leaves_requests_unanswered_until_cleared(
 ) -> None:
     service = _service(services, name)
     service.faults.timeout = True
-    with pytest.raises(TimeoutError):
-        await client.get(_probe(services, name), timeout=aiohttp.ClientTimeout(total=0.2))
+    # Waits for the server to hold the request, not for a client timeout: on a slow machine a 0.2 s timeout once
+    # ran out before the request reached the server.
+    pending = asyncio.create_task(client.get(_probe(services, name)))
+    await wait_for(lambda: bool(service.requests))
     held = service.requests[-1]
     assert (held.held, held.outcome, held.status) == (True, "pending", None)
+    await asyncio.sleep(0.1)
+    assert not pending.done()
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
     service.faults.timeout = False
     await asyncio.sleep(0.05)  # the held request is answered now (to a client that gave up)
     clock.advance(1.0)
