@@ -73,6 +73,17 @@ def query_params(store: Store, now: float, busiest_track: int) -> dict[str, tupl
     }
 
 
+def _stolen_seconds() -> float | None:
+    """CPU time the host has taken from this machine's CPUs so far, all CPUs together (Linux's ``steal`` column of
+    /proc/stat), or None where the kernel does not say. A virtual machine's slow spells show there."""
+    try:
+        with Path("/proc/stat").open(encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except OSError, IndexError, ValueError:
+        return None
+
+
 async def _timed(run: Callable[[], Awaitable[Any]], rounds: int) -> tuple[list[float], Any]:
     samples, result = [], None
     for _ in range(rounds):
@@ -105,9 +116,12 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
         # The event loop's own latency meanwhile: the import runs in worker threads and must not keep it waiting.
         stop = asyncio.Event()
         ticking = asyncio.create_task(_loop_lags(stop))
+        stolen_before = _stolen_seconds()
         started = time.perf_counter()
         inserted = await store.add_plays(history, origin="bench")
         bulk_seconds = time.perf_counter() - started
+        stolen_after = _stolen_seconds()
+        stolen = None if stolen_before is None or stolen_after is None else round(stolen_after - stolen_before, 2)
         stop.set()
         lags = sorted(await ticking)
         del history
@@ -156,6 +170,8 @@ async def bench(plays: int, folder: Path) -> dict[str, Any]:
     return {
         "plays": total,
         "bulk_insert_per_s": round(inserted / bulk_seconds),
+        # CPU seconds the host took from this machine while the bulk insert ran (None: not known here).
+        "bulk_insert_cpu_stolen_s": stolen,
         "bulk_insert_loop_lag_ms": {
             "median": round(statistics.median(lags) * 1000, 3),
             "p99": round(lags[min(len(lags) - 1, round(0.99 * (len(lags) - 1)))] * 1000, 3),
