@@ -138,6 +138,7 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/schema.py", "Rollup.upsert"): Reviewed(1, f"{NAMES}: a roll-up's table and key columns, rows of ? marks"),
     ("store/schema.py", "Rollup.sum_from"): Reviewed(1, f"{NAMES}: a roll-up's names; ROLLUP_SOURCE or a temp table"),
     ("store/schema.py", "_FOLD_SOURCE"): Reviewed(1, f"{NAMES}: ROLLUP_SOURCE"),
+    ("store/schema.py", "_v7_year_rollups"): Reviewed(3, f"{NAMES}: version 7's roll-ups' tables and key columns"),
     ("store/store.py", "Store.plan"): Reviewed(1, "EXPLAIN QUERY PLAN put before the caller's statement"),
     ("store/store.py", "Store.explain"): Reviewed(1, "EXPLAIN QUERY PLAN put before a stored statement"),
     ("store/bulk.py", "BulkWriter.open"): Reviewed(1, f"{PRAGMA}: cache_size"),

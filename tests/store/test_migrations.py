@@ -12,8 +12,16 @@ from custom_components.spinstack.store.schema import MIGRATIONS, migrate
 
 from .conftest import ZONE, make_play
 
+# Over two local years and two rooms: version 7 sums the yearly roll-ups over the contexts.
 PLAYS = [
-    make_play(1_700_000_000 + i * 1000, artist=f"Artist {i % 3}", title=f"Track {i % 4}", album=f"Album {i % 2}")
+    make_play(
+        1_704_050_000 + i * 1000,
+        artist=f"Artist {i % 3}",
+        title=f"Track {i % 4}",
+        album=f"Album {i % 2}",
+        room=("Kitchen", "Office")[i % 5 % 2],
+        heard=200.0 + i,
+    )
     for i in range(40)
 ]
 
@@ -61,13 +69,15 @@ def _write_version(path: Path, version: int, reference: Path) -> None:
         # What version 2's writes kept up to date: its roll-ups, counters and search index.
         schema._v2_backfill(conn)
     elif version >= 3:
-        # Version 3's (its roll-ups are today's): what its writes kept up to date.
+        # What its writes kept up to date: the search index, and version 3's roll-ups (version 7's from 7 on).
         conn.execute(
             "INSERT INTO track_search (rowid, artist, title) "
             "SELECT t.id, a.name, t.title FROM tracks t JOIN artists a ON a.id = t.artist_id"
         )
         last = conn.execute("SELECT max(id) FROM plays").fetchone()[0]
-        schema.fold_plays(conn, 0, last)
+        rollups = schema.ROLLUPS if version >= 7 else schema._V3_ROLLUPS
+        for statement, ranged in schema._fold_statements(rollups):
+            conn.execute(statement, (0, last) if ranged else ())
     conn.close()
 
 

@@ -6,7 +6,8 @@ roll-ups of the store (schema.ROLLUPS) at the grain that fits the period:
 * all time: the all-time counters (no filter) or the per-context all-time roll-ups (``r_ctx_*``);
 * artists, tracks, albums and the heatmap of whole local years inside the period: the yearly roll-ups
   (``r_year_*``); the days outside whole years (a month, a week, the ends of a custom range): the plays themselves,
-  through the covering index ``plays_by_time``;
+  through the covering index ``plays_by_time``. The yearly roll-ups of artists, tracks and albums have no context
+  (schema version 7): filtered, a period's whole years are read from the plays too;
 * calendars, totals and breakdowns: the daily roll-up (``r_day``), or for long periods the monthly one
   (``r_month``) with the daily one for the days outside whole months.
 
@@ -30,6 +31,7 @@ import math
 from typing import Any, Final
 
 from ..store import Store
+from ..store.schema import ROLLUPS
 from .periods import PERIODS, InsightsError, Period, date_of, lday_of, month_label, resolve
 
 VIEWS: Final = (
@@ -91,6 +93,8 @@ _NAMES: Final = frozenset(
         "albums",
     }
 )
+# The roll-ups of _NAMES keyed by context (a filter can be applied to them).
+_BY_CONTEXT: Final = frozenset(rollup.table for rollup in ROLLUPS if "context_id" in rollup.keys)
 # The names of artists, tracks and albums by id: (fixed select, its id column).
 _NAME_QUERIES: Final = {
     "artists": ("SELECT id, name FROM artists", "id"),
@@ -439,6 +443,9 @@ class Insights:
         parts: list[str] = []
         params: list[Any] = []
         years = period.full_years()
+        if scope.contexts is not None and r_year not in _BY_CONTEXT:
+            # This yearly roll-up has no context: a filtered period is read from the plays, whole years too.
+            years = None
         one_year = years is not None and years[0] == years[1]
         kept, ids = scope.ctx()
         if years is not None:
@@ -448,7 +455,8 @@ class Insights:
             )
             params.extend((*years, *ids))
         plays_key, join = _name(plays_key), _name(join)
-        for start, end in period.edges(store.clock, "year"):
+        ranges = period.edges(store.clock, "year") if years is not None else [(period.start, period.end)]
+        for start, end in ranges:
             in_plays, ids_plays = scope.ctx("p.context_id")
             parts.append(
                 f"SELECT {plays_key} AS k, 1 AS plays, p.heard AS heard FROM plays p {join}"  # noqa: S608

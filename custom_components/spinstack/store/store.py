@@ -324,8 +324,8 @@ class Store:
             add(day, (ctx, lday), heard)
             add(month, (mon, ctx), heard)
             add(year_how, (year, ctx, how), heard)
-            add(year_artist, (year, row.artist_id, ctx), heard)
-            add(year_track, (year, row.track_id, ctx), heard)
+            add(year_artist, (year, row.artist_id), heard)
+            add(year_track, (year, row.track_id), heard)
             add(ctx_how, (ctx, how), heard)
             add(ctx_artist, (ctx, row.artist_id), heard)
             add(ctx_track, (ctx, row.track_id), heard)
@@ -339,7 +339,7 @@ class Store:
                 if row.started_at < entry[2]:
                     entry[2], entry[3] = row.started_at, lday
             if row.album_id is not None:
-                add(year_album, (year, row.album_id, ctx), heard)
+                add(year_album, (year, row.album_id), heard)
                 add(ctx_album, (ctx, row.album_id), heard)
                 add(albums, row.album_id, heard)
         conn = self._conn
