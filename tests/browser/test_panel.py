@@ -31,6 +31,8 @@ ROOM = "Kitchen"
 SERVICE = "spotify"
 PLAYS_LIMIT = 100  # the plays sheet's first page
 READY_MS = 60_000
+# How long Home Assistant's frontend gets to apply the browser's colour scheme by itself (wait_for_theme).
+THEME_MS = 10_000
 
 # The charts' series as ECharts holds them, reduced to what the checks compare.
 CHARTS_JS = """el => Object.fromEntries(Object.entries(el.charts).map(([name, chart]) => {
@@ -353,6 +355,25 @@ async def test_desktop(browser: Browser, server: Server) -> None:
         assert (await server.expected(Request(period="all")))["period"]["granularity"] == "month"
 
 
+async def wait_for_theme(opened: Opened, *, dark: bool) -> None:
+    """Wait until the panel shows the browser's colour scheme.
+
+    Home Assistant's frontend turns dark mode on from the browser's colour scheme when its themes arrive, which can be
+    after the panel's first render (a clean-clone run once found the attribute not yet set). When the themes arrive
+    before the core configuration, it skips applying them and does not try again until the scheme changes: two runs
+    in about twenty saw the panel stay light for a minute. The browser's scheme is then switched away and back, as a
+    user's system switching to dark mode would, and the panel must follow.
+    """
+    handle = await opened.panel.element_handle()
+    shown = "([el, dark]) => el.hasAttribute('dark') === dark"
+    try:
+        await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=THEME_MS)
+    except PlaywrightError:
+        await opened.page.emulate_media(color_scheme="light" if dark else "dark")
+        await opened.page.emulate_media(color_scheme="dark" if dark else "light")
+        await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=READY_MS)
+
+
 @pytest.mark.parametrize(
     ("name", "phone", "dark"),
     [
@@ -368,12 +389,7 @@ async def test_screens(browser: Browser, server: Server, name: str, phone: bool,
         width = (PHONE if phone else DESKTOP)["width"]
         await check_layout(opened, width)
         assert await opened.panel.evaluate("el => el.hasAttribute('narrow')") == phone
-        # Home Assistant's frontend turns dark mode on from the browser's colour scheme once its themes arrive, which
-        # can be after the panel's first render (a clean-clone run once found the attribute not yet set).
-        handle = await opened.panel.element_handle()
-        await opened.page.wait_for_function(
-            "([el, dark]) => el.hasAttribute('dark') === dark", arg=[handle, dark], timeout=READY_MS
-        )
+        await wait_for_theme(opened, dark=dark)
         background = await card_background(opened)
         if dark:
             assert luminance(background) < 0.25, background
