@@ -100,6 +100,7 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
             "' UNION ALL '.join(parts)",
         },
     ),
+    ("insights/views.py", "Insights._plays_items"): Reviewed(1, f"{NAMES}: _Scope.ctx", {"in_plays"}),
     ("insights/views.py", "Insights._top_by_counter"): Reviewed(
         3, f"{NAMES}: a counter table (_name); a roll-up joined on it, built by _sums", {"counters", "source"}
     ),
