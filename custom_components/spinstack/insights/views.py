@@ -6,8 +6,8 @@ roll-ups of the store (schema.ROLLUPS) at the grain that fits the period:
 * all time: the all-time counters (no filter) or the per-context all-time roll-ups (``r_ctx_*``);
 * artists, tracks, albums and the heatmap of whole local years inside the period: the yearly roll-ups
   (``r_year_*``); the days outside whole years (a month, a week, the ends of a custom range): the plays themselves,
-  through the covering index ``plays_by_time``. The yearly roll-ups of artists, tracks and albums have no context
-  (schema version 7): filtered, a period's whole years are read from the plays too;
+  through the covering index ``plays_by_time``. The yearly roll-ups of tracks and albums have no context (schema
+  version 7): filtered, a period's whole years are read from the plays for them too;
 * calendars, totals and breakdowns: the daily roll-up (``r_day``), or for long periods the monthly one
   (``r_month``) with the daily one for the days outside whole months.
 
@@ -94,8 +94,8 @@ _NAMES: Final = frozenset(
         "albums",
     }
 )
-# The plays' item keys of _NAMES, in the order Insights._plays_items reads them.
-_ITEM_KEYS: Final = ("p.track_id", "p.album_id", "t.artist_id")
+# The plays' keys of _NAMES for the roll-ups without context, in the order Insights._plays_items reads them.
+_ITEM_KEYS: Final = ("p.track_id", "p.album_id")
 # The roll-ups of _NAMES keyed by context (a filter can be applied to them).
 _BY_CONTEXT: Final = frozenset(rollup.table for rollup in ROLLUPS if "context_id" in rollup.keys)
 # The names of artists, tracks and albums by id: (fixed select, its id column).
@@ -460,9 +460,9 @@ class Insights:
             params.extend((*years, *ids))
         plays_key, join = _name(plays_key), _name(join)
         if unrolled and plays_key in _ITEM_KEYS:
-            # Whole years' plays: the sums by track, album and artist come from one read of them (the top view asks
-            # for the three; reading them is most of the work), then the ``limit`` with the most plays, as the
-            # statement below orders them. Shorter periods read less: one statement per key costs less there.
+            # Whole years' plays: the sums by track and album come from one read of them (the top view asks for
+            # both; reading them is most of the work), then the ``limit`` with the most plays, as the statement
+            # below orders them. Shorter periods read less: one statement per key costs less there.
             items = (await self._plays_items(scope))[plays_key]
             if limit is None:
                 return items
@@ -494,22 +494,20 @@ class Insights:
         return {row[0]: (row[1], row[2]) for row in await store.rows(sql, [*params, *limits])}
 
     async def _plays_items(self, scope: _Scope) -> dict[str, dict[int, tuple[int, int]]]:
-        """Plays and heard seconds over the period by track (``p.track_id``), album (``p.album_id``, None for no
-        album) and artist (``t.artist_id``), from the plays: one read of them, kept for the request."""
+        """Plays and heard seconds over the period by track (``p.track_id``) and album (``p.album_id``, None for no
+        album), from the plays: one read of them, kept for the request."""
         if "items" not in scope.cache:
             in_plays, ids = scope.ctx("p.context_id")
             rows = await self._store.rows(
-                "SELECT g.track_id, g.album_id, t.artist_id, g.plays, g.heard FROM "  # noqa: S608 - ? placeholders only
-                "(SELECT p.track_id, p.album_id, count(*) AS plays, sum(p.heard) AS heard FROM plays p "
-                f"WHERE p.started_at >= ? AND p.started_at < ?{in_plays} GROUP BY 1, 2) g "
-                "JOIN tracks t ON t.id = g.track_id",
+                "SELECT p.track_id, p.album_id, count(*), sum(p.heard) FROM plays p "  # noqa: S608 - ? placeholders only
+                f"WHERE p.started_at >= ? AND p.started_at < ?{in_plays} GROUP BY 1, 2",
                 [scope.period.start, scope.period.end, *ids],
             )
             items: dict[str, dict[int, tuple[int, int]]] = {key: {} for key in _ITEM_KEYS}
             for row in rows:
                 for key, item in zip(_ITEM_KEYS, row, strict=False):
                     plays, heard = items[key].get(item, (0, 0))
-                    items[key][item] = (plays + row[3], heard + row[4])
+                    items[key][item] = (plays + row[2], heard + row[3])
             scope.cache["items"] = items
         found: dict[str, dict[int, tuple[int, int]]] = scope.cache["items"]
         return found

@@ -324,7 +324,7 @@ class Store:
             add(day, (ctx, lday), heard)
             add(month, (mon, ctx), heard)
             add(year_how, (year, ctx, how), heard)
-            add(year_artist, (year, row.artist_id), heard)
+            add(year_artist, (year, row.artist_id, ctx), heard)
             add(year_track, (year, row.track_id), heard)
             add(ctx_how, (ctx, how), heard)
             add(ctx_artist, (ctx, row.artist_id), heard)
