@@ -14,7 +14,16 @@ import json
 import re
 from typing import Any
 
-from playwright.async_api import Browser, Error as PlaywrightError, Locator, Page, ViewportSize, WebSocket, expect
+from playwright.async_api import (
+    Browser,
+    Error as PlaywrightError,
+    Locator,
+    Page,
+    TimeoutError as PlaywrightTimeoutError,
+    ViewportSize,
+    WebSocket,
+    expect,
+)
 import pytest
 
 from custom_components.spinstack.insights import Request
@@ -361,14 +370,18 @@ async def wait_for_theme(opened: Opened, *, dark: bool) -> None:
     Home Assistant's frontend turns dark mode on from the browser's colour scheme when its themes arrive, which can be
     after the panel's first render (a clean-clone run once found the attribute not yet set). When the themes arrive
     before the core configuration, it skips applying them and does not try again until the scheme changes: two runs
-    in about twenty saw the panel stay light for a minute. The browser's scheme is then switched away and back, as a
-    user's system switching to dark mode would, and the panel must follow.
+    in about twenty saw the panel stay light for a minute. If the ``hass`` the panel was given says so, the browser's
+    scheme is switched away and back, as a user's system switching to dark mode would, and the panel must follow; if
+    Home Assistant did apply the scheme, the panel failed to follow it, and the test fails.
     """
     handle = await opened.panel.element_handle()
     shown = "([el, dark]) => el.hasAttribute('dark') === dark"
     try:
         await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=THEME_MS)
-    except PlaywrightError:
+    except PlaywrightTimeoutError:
+        # Only Home Assistant's miss is worked around: a panel that did not follow what it was given fails here.
+        given = await opened.panel.evaluate("el => Boolean(el.hass?.themes?.darkMode)")
+        assert given != dark, "Home Assistant applied the colour scheme; the panel did not follow it"
         await opened.page.emulate_media(color_scheme="light" if dark else "dark")
         await opened.page.emulate_media(color_scheme="dark" if dark else "light")
         await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=READY_MS)

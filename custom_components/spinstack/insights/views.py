@@ -465,7 +465,7 @@ class Insights:
             # below orders them. Shorter periods read less: one statement per key costs less there.
             items = (await self._plays_items(scope))[plays_key]
             if limit is None:
-                return items
+                return dict(items)  # callers may change it: the request's read stays as it was
             ranked = heapq.nsmallest(limit, items.items(), key=lambda item: (-item[1][0], -item[1][1]))
             return dict(ranked)
         for start, end in period.edges(store.clock, "year") if years is not None else [(period.start, period.end)]:
