@@ -12,13 +12,13 @@ from custom_components.spinstack.store.schema import MIGRATIONS, migrate
 
 from .conftest import ZONE, make_play
 
-# Over two local years and two rooms: version 7 sums the yearly roll-ups over the contexts.
+# Over two local years and two rooms, some without an album: version 7 sums the yearly roll-ups over the contexts.
 PLAYS = [
     make_play(
         1_704_050_000 + i * 1000,
         artist=f"Artist {i % 3}",
         title=f"Track {i % 4}",
-        album=f"Album {i % 2}",
+        album=f"Album {i % 2}" if i % 7 else None,
         room=("Kitchen", "Office")[i % 5 % 2],
         heard=200.0 + i,
     )
