@@ -209,6 +209,7 @@ ROLLUP_SOURCE = """
 # The roll-ups as version 3 created them (frozen: version 7 took the context out of the yearly track and album ones).
 _V3_ROLLUPS: tuple[Rollup, ...] = (
     Rollup("r_day_total", ("lday",)),
+    # Context first: filtered days are read one context's range at a time (unfiltered ones from r_day_total).
     Rollup("r_day", ("context_id", "lday")),
     Rollup("r_month", ("month", "context_id")),
     Rollup("r_year_how", ("year", "context_id", "how")),
@@ -232,19 +233,9 @@ _V7_YEAR_ROLLUPS: tuple[Rollup, ...] = (
     Rollup("r_year_album", ("year", "album_id")),
 )
 
-ROLLUPS: tuple[Rollup, ...] = (
-    Rollup("r_day_total", ("lday",)),
-    # Context first: filtered days are read one context's range at a time (unfiltered ones from r_day_total).
-    Rollup("r_day", ("context_id", "lday")),
-    Rollup("r_month", ("month", "context_id")),
-    Rollup("r_year_how", ("year", "context_id", "how")),
-    Rollup("r_year_artist", ("year", "artist_id", "context_id")),
-    Rollup("r_year_track", ("year", "track_id")),
-    Rollup("r_year_album", ("year", "album_id")),
-    Rollup("r_ctx_how", ("context_id", "how")),
-    Rollup("r_ctx_artist", ("context_id", "artist_id")),
-    Rollup("r_ctx_track", ("context_id", "track_id")),
-    Rollup("r_ctx_album", ("context_id", "album_id")),
+# Today's roll-ups, in version 3's order: version 3's, with version 7's in place of the ones it changed.
+ROLLUPS: tuple[Rollup, ...] = tuple(
+    {rollup.table: rollup for rollup in _V7_YEAR_ROLLUPS}.get(rollup.table, rollup) for rollup in _V3_ROLLUPS
 )
 
 # Fold the plays with id in (?1, ?2] into every roll-up and counter, set-based: the bulk path and the tests. The
