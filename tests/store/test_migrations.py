@@ -51,8 +51,10 @@ async def _rows(store: Store, sql: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in await cursor.fetchall()]
 
 
-def _write_version(path: Path, version: int, reference: Path) -> None:
-    """A file at ``version`` holding the reference plays (copied row by row from the reference file)."""
+def _write_version(path: Path, version: int, reference: Path, *, pending_after: int | None = None) -> None:
+    """A file at ``version`` holding the reference plays (copied row by row from the reference file). With
+    ``pending_after`` (version 6 on), the plays after that id are left as an import cut short leaves them: in the dated
+    roll-ups, not yet in the all-time ones nor the counters, their span in ``all_time_pending``."""
     conn = sqlite3.connect(path, isolation_level=None)
     migrate(conn, version)
     conn.execute("ATTACH DATABASE ? AS ref", (str(reference),))
@@ -76,8 +78,16 @@ def _write_version(path: Path, version: int, reference: Path) -> None:
         )
         last = conn.execute("SELECT max(id) FROM plays").fetchone()[0]
         rollups = schema.ROLLUPS if version >= 7 else schema._V3_ROLLUPS
+        whole = last if pending_after is None else pending_after
         for statement, ranged in schema._fold_statements(rollups):
-            conn.execute(statement, (0, last) if ranged else ())
+            conn.execute(statement, (0, whole) if ranged else ())
+        if pending_after is not None:
+            assert version >= 6, "spans are pending from version 6 on"
+            dated = schema._fold_statements(rollup for rollup in rollups if not rollup.all_time)
+            for statement, ranged in dated:
+                if statement not in schema._FOLD_COUNTERS:
+                    conn.execute(statement, (pending_after, last) if ranged else ())
+            conn.execute("INSERT INTO all_time_pending (after_id, last_id) VALUES (?, ?)", (pending_after, last))
     conn.close()
 
 
@@ -95,6 +105,27 @@ async def test_upgrade_from_every_earlier_version(tmp_path: Path, version: int) 
         # And it goes on working: the next play lands in the roll-ups too.
         await store.add_play(make_play(1_800_000_000, artist="Artist 0", title="Track 0"))
         assert await store.scalar("SELECT plays FROM artists WHERE name = 'Artist 0'") == 15
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+async def test_an_import_cut_short_before_an_upgrade_is_settled_after_it(tmp_path: Path) -> None:
+    """A version 6 file whose last 25 plays an import left pending (killed before its end) upgrades, and the store
+    adds those plays to the all-time roll-ups and counters as it opens: the same tables as the current version's."""
+    expected = await _reference(tmp_path)
+    old = tmp_path / "v6-pending.db"
+    _write_version(old, 6, tmp_path / "reference.db", pending_after=15)
+    conn = sqlite3.connect(old)
+    # What the file holds before: the artists' counters lack the pending plays.
+    assert conn.execute("SELECT sum(plays) FROM artists").fetchone()[0] == 15
+    conn.close()
+    store = await Store.open(old, ZONE)
+    try:
+        assert store.migrated_from == 6
+        for sql, rows in expected.items():
+            assert await _rows(store, sql) == rows, sql
+        assert await store.scalar("SELECT count(*) FROM all_time_pending") == 0
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
