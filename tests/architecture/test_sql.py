@@ -142,7 +142,8 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/schema.py", "_v7_year_rollups"): Reviewed(3, f"{NAMES}: version 7's roll-ups' tables and key columns"),
     ("store/store.py", "Store.plan"): Reviewed(1, "EXPLAIN QUERY PLAN put before the caller's statement"),
     ("store/store.py", "Store.explain"): Reviewed(1, "EXPLAIN QUERY PLAN put before a stored statement"),
-    ("store/bulk.py", "BulkWriter.open"): Reviewed(1, f"{PRAGMA}: cache_size"),
+    ("store/bulk.py", "BulkWriter.open"): Reviewed(2, f"{PRAGMA}: cache_size, wal_autocheckpoint"),
+    ("store/store.py", "_prepare_file"): Reviewed(1, f"{PRAGMA}: page_size"),
     ("store/schema.py", "migrate"): Reviewed(1, f"{PRAGMA}: user_version"),
     # -- text that reads as SQL but is not -----------------------------------------------------------------------
     ("plugins/musicbrainz.py", "search_recordings"): Reviewed(1, f"{NOT_SQL}: a Lucene query for MusicBrainz' search"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+import sqlite3
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,8 +26,28 @@ async def test_open_creates_the_file_in_wal_mode(tmp_path: Path) -> None:
     try:
         assert path.exists()
         assert await store.scalar("PRAGMA journal_mode") == "wal"
+        assert await store.scalar("PRAGMA page_size") == 8192
         info = await store.info()
         assert (info.schema_version, info.migrated_from, info.plays) == (SCHEMA_VERSION, 0, 0)
+        assert await store.integrity_check() == "ok"
+    finally:
+        await store.close()
+
+
+async def test_a_file_with_another_page_size_keeps_it(tmp_path: Path) -> None:
+    """Files written before new files had 8 KiB pages keep SQLite's 4 KiB: opening one, importing into it and
+    recording a play work as on a new file, and change nothing of its format."""
+    path = tmp_path / "spinstack.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("VACUUM")
+    conn.close()
+    store = await Store.open(path, ZONE)
+    try:
+        await store.add_plays([make_play(ts(2024, 5, 1, 12) + i * 600, title=f"Track {i}") for i in range(30)], "test")
+        await store.add_play(make_play(ts(2024, 5, 2, 12)))
+        assert await store.scalar("PRAGMA page_size") == 4096
+        assert await store.scalar("SELECT count(*) FROM plays") == 31
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()

@@ -68,6 +68,8 @@ _DAY = 86400
 # import instead of being read back for every chunk. Taken as pages are read (at most the file's size) and freed
 # when the import ends.
 _CACHE_KIB = 256 * 1024
+# WAL written before the bulk connection copies it back into the database file.
+_WAL_BYTES = 64 * 1024 * 1024
 
 # Plays prepared per step, and the pause between steps (see _let_others_run). A step holds the GIL about 1.5 ms:
 # the writer's thread, which needs it back after each statement, waited 1.5 s in all for a million plays with steps
@@ -491,11 +493,12 @@ class BulkWriter:
                 "PRAGMA temp_store = MEMORY",
                 f"PRAGMA cache_size = -{_CACHE_KIB:d}",
                 "PRAGMA busy_timeout = 30000",
-                # Checkpoints after fewer commits (64 MiB of WAL rather than 4): pages that every chunk changes (the
-                # unique index, the counters) are copied back once for several chunks.
-                "PRAGMA wal_autocheckpoint = 16384",
             ):
                 conn.execute(pragma)
+            # Checkpoints after fewer commits (64 MiB of WAL rather than SQLite's 1,000 pages): pages that every chunk
+            # changes (the unique index, the counters) are copied back once for several chunks.
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_BYTES // page_size:d}")
         except BaseException:
             conn.close()
             raise
