@@ -143,7 +143,6 @@ REVIEWED: dict[tuple[str, str], Reviewed] = {
     ("store/store.py", "Store.plan"): Reviewed(1, "EXPLAIN QUERY PLAN put before the caller's statement"),
     ("store/store.py", "Store.explain"): Reviewed(1, "EXPLAIN QUERY PLAN put before a stored statement"),
     ("store/bulk.py", "BulkWriter.open"): Reviewed(2, f"{PRAGMA}: cache_size, wal_autocheckpoint"),
-    ("store/store.py", "_prepare_file"): Reviewed(1, f"{PRAGMA}: page_size"),
     ("store/schema.py", "migrate"): Reviewed(1, f"{PRAGMA}: user_version"),
     # -- text that reads as SQL but is not -----------------------------------------------------------------------
     ("plugins/musicbrainz.py", "search_recordings"): Reviewed(1, f"{NOT_SQL}: a Lucene query for MusicBrainz' search"),

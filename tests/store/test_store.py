@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.spinstack.store import SCHEMA_VERSION, LocalClock, Store, schema
+from custom_components.spinstack.store.bulk import BulkWriter
 
 from .conftest import ZONE, make_play
 
@@ -26,7 +27,6 @@ async def test_open_creates_the_file_in_wal_mode(tmp_path: Path) -> None:
     try:
         assert path.exists()
         assert await store.scalar("PRAGMA journal_mode") == "wal"
-        assert await store.scalar("PRAGMA page_size") == 8192
         info = await store.info()
         assert (info.schema_version, info.migrated_from, info.plays) == (SCHEMA_VERSION, 0, 0)
         assert await store.integrity_check() == "ok"
@@ -34,23 +34,28 @@ async def test_open_creates_the_file_in_wal_mode(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_a_file_with_another_page_size_keeps_it(tmp_path: Path) -> None:
-    """Files written before new files had 8 KiB pages keep SQLite's 4 KiB: opening one, importing into it and
-    recording a play work as on a new file, and change nothing of its format."""
+async def test_a_file_with_other_pages_keeps_them(tmp_path: Path) -> None:
+    """A file whose pages are not SQLite's 4 KiB (its owner ran VACUUM with another page_size) keeps them: imports and
+    plays work as on a new file, and the bulk writer checkpoints after the same 64 MiB of WAL."""
     path = tmp_path / "spinstack.db"
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("PRAGMA page_size = 16384")
     conn.execute("VACUUM")
     conn.close()
     store = await Store.open(path, ZONE)
     try:
         await store.add_plays([make_play(ts(2024, 5, 1, 12) + i * 600, title=f"Track {i}") for i in range(30)], "test")
         await store.add_play(make_play(ts(2024, 5, 2, 12)))
-        assert await store.scalar("PRAGMA page_size") == 4096
+        assert await store.scalar("PRAGMA page_size") == 16384
         assert await store.scalar("SELECT count(*) FROM plays") == 31
         assert await store.integrity_check() == "ok"
     finally:
         await store.close()
+    writer = BulkWriter.open(path)
+    try:
+        assert writer._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4096
+    finally:
+        writer.close()
 
 
 async def test_a_play_written_twice_is_one_row(store: Store) -> None:

@@ -30,10 +30,6 @@ ORIGIN_LIVE = "live"
 # re-counted after a restart whose start was estimated from the speaker's position).
 LIVE_TOLERANCE_SECONDS = 10
 _BULK_CHUNK = 100_000
-# A new file's page size, in bytes (SQLite's default is 4,096). An import's commits write every page it changed to
-# the WAL, one write each: at a million plays, 8 KiB pages halved those writes (167,000 to 89,000) and cut the
-# commits' time by a quarter (0.61 to 0.46 s), for a file of the same size; queries were no slower (bench/README.md).
-_PAGE_SIZE = 8192
 _CACHE_LIMIT = 4096
 
 
@@ -87,8 +83,6 @@ def _prepare_file(path: Path) -> tuple[int, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
-        # A new file's page size (an existing file keeps its own: SQLite ignores this once the file has a page).
-        conn.execute(f"PRAGMA page_size = {_PAGE_SIZE:d}")
         conn.execute("PRAGMA journal_mode = WAL")
         versions = migrate(conn)
         if conn.execute("SELECT 1 FROM all_time_pending LIMIT 1").fetchone():
