@@ -33,6 +33,9 @@ PORT = 8123
 USERNAME = "demo"
 PASSWORD = "spinstack-demo"  # noqa: S105 - a local demo's documented login
 FIRST_SPEAKER = "127.0.0.2"
+# The event SpinStack fires for every play it counts (custom_components/spinstack/const.py: EVENT_SCROBBLE; a test
+# checks they agree: this script runs without the repository on its path).
+SCROBBLE_EVENT = "spinstack_scrobble"
 
 CONFIGURATION = """\
 # Written by `make demo`: a minimal Home Assistant (no default_config: quicker, and nothing that needs the internet).
@@ -207,13 +210,16 @@ class Demo:
     async def websocket(self, session: aiohttp.ClientSession, message: dict[str, Any]) -> dict[str, Any]:
         """One command over Home Assistant's websocket API; its whole answer (`success`, `result` or `error`)."""
         async with session.ws_connect(f"{self.url}/api/websocket") as ws:
-            await ws.receive_json()  # auth_required
-            await ws.send_json({"type": "auth", "access_token": self.token})
-            if (answer := await ws.receive_json())["type"] != "auth_ok":
-                raise RuntimeError(f"the websocket refused the token: {answer}")
+            await self._authenticate(ws)
             await ws.send_json({"id": 1, **message})
             result: dict[str, Any] = await ws.receive_json()
             return result
+
+    async def _authenticate(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": self.token})
+        if (answer := await ws.receive_json())["type"] != "auth_ok":
+            raise RuntimeError(f"the websocket refused the token: {answer}")
 
     async def start_idle(self, config: Path) -> None:
         """Two idle emulated speakers and Home Assistant over ``config``, logged in, with SpinStack added through its
@@ -292,17 +298,24 @@ class Demo:
         await self.api(session, "POST", f"/api/config/config_entries/options/flow/{options['flow_id']}", current)
 
     async def watch(self, session: aiohttp.ClientSession) -> None:
-        """Print each new last track and the day's count, as they change."""
-        last: str | None = None
-        while True:
-            await asyncio.sleep(2)
-            with contextlib.suppress(aiohttp.ClientError):
-                track = await self.api(session, "GET", "/api/states/sensor.spinstack_last_track")
-                count = await self.api(session, "GET", "/api/states/sensor.spinstack_plays_today")
-                if track["state"] != last and track["state"] not in ("unknown", "unavailable"):
-                    last = track["state"]
-                    room = track["attributes"].get("room")
-                    say(f"play #{count['state']}: {last} ({track['attributes'].get('service')}, {room})")
+        """Print every play as SpinStack counts it: its event on Home Assistant's bus, over the websocket API (each
+        one, even two counted within the same second, as an automation would see them)."""
+        count = 0
+        async with session.ws_connect(f"{self.url}/api/websocket", heartbeat=30) as ws:
+            await self._authenticate(ws)
+            await ws.send_json({"id": 1, "type": "subscribe_events", "event_type": SCROBBLE_EVENT})
+            if not (answer := await ws.receive_json()).get("success"):
+                raise RuntimeError(f"cannot follow SpinStack's plays: {answer}")
+            async for message in ws:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    raise RuntimeError(f"Home Assistant's websocket closed ({message.type.name})")
+                event = json.loads(message.data)
+                if event.get("type") != "event":
+                    continue
+                play = event["event"]["data"]
+                count += 1
+                room = play.get("room") or play.get("speaker")
+                say(f"play #{count}: {play['artist']} - {play['title']} ({play['service']}, {room})")
 
 
 async def main() -> int:
@@ -328,8 +341,14 @@ async def main() -> int:
             say(f"open {demo.url} and log in as '{USERNAME}' with password '{PASSWORD}'")
             say("the rooms are playing; plays appear below within a minute. Ctrl-C stops the demo.")
             watcher = asyncio.create_task(demo.watch(session))
-            await stop.wait()
-            watcher.cancel()
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait((watcher, stopping), return_when=asyncio.FIRST_COMPLETED)
+            failed = watcher.exception() if watcher.done() else None
+            for task in (watcher, stopping):
+                task.cancel()
+            if failed is not None:
+                say(f"error: the plays cannot be followed: {failed}")
+                return 1
     except Exception as err:  # noqa: BLE001 - report any failure plainly, then clean up
         say(f"error: {err}")
         return 1
