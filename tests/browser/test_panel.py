@@ -382,9 +382,21 @@ async def wait_for_theme(opened: Opened, *, dark: bool) -> None:
         # Only Home Assistant's miss is worked around: a panel that did not follow what it was given fails here.
         given = await opened.panel.evaluate("el => Boolean(el.hass?.themes?.darkMode)")
         assert given != dark, "Home Assistant applied the colour scheme; the panel did not follow it"
+        # Its frontend applies a scheme only once it has both its core configuration and its themes.
+        loaded = "([el]) => Boolean(el.hass?.config && el.hass?.themes)"
+        await opened.page.wait_for_function(loaded, arg=[handle], timeout=READY_MS)
         await opened.page.emulate_media(color_scheme="light" if dark else "dark")
         await opened.page.emulate_media(color_scheme="dark" if dark else "light")
-        await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=READY_MS)
+        try:
+            await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=READY_MS)
+        except PlaywrightTimeoutError as err:
+            # What Home Assistant gave the panel, for the next one to read this.
+            state = await opened.panel.evaluate(
+                "el => JSON.stringify({config: Boolean(el.hass?.config), themes: el.hass?.themes, "
+                "selectedTheme: el.hass?.selectedTheme, scheme: matchMedia('(prefers-color-scheme: dark)').matches})"
+            )
+            stayed = "light" if dark else "dark"
+            raise AssertionError(f"the panel stayed {stayed}; Home Assistant gave it: {state}") from err
 
 
 @pytest.mark.parametrize(
