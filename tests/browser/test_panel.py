@@ -383,20 +383,32 @@ async def wait_for_theme(opened: Opened, *, dark: bool) -> None:
         given = await opened.panel.evaluate("el => Boolean(el.hass?.themes?.darkMode)")
         assert given != dark, "Home Assistant applied the colour scheme; the panel did not follow it"
         # Its frontend applies a scheme only once it has both its core configuration and its themes.
-        loaded = "([el]) => Boolean(el.hass?.config && el.hass?.themes)"
-        await opened.page.wait_for_function(loaded, arg=[handle], timeout=READY_MS)
-        await opened.page.emulate_media(color_scheme="light" if dark else "dark")
+        await wait_or_report(opened, "([el]) => Boolean(el.hass?.config && el.hass?.themes)", [handle], "no themes")
+        # Chromium sends no change for a scheme switched back before it rendered the first switch: Home Assistant
+        # applies the other scheme first, then this one.
+        away = not dark
+        await opened.page.emulate_media(color_scheme="dark" if away else "light")
+        applied = "([el, dark]) => el.hass?.themes?.darkMode === dark"
+        await wait_or_report(opened, applied, [handle, away], "Home Assistant did not apply the switch")
         await opened.page.emulate_media(color_scheme="dark" if dark else "light")
-        try:
-            await opened.page.wait_for_function(shown, arg=[handle, dark], timeout=READY_MS)
-        except PlaywrightTimeoutError as err:
-            # What Home Assistant gave the panel, for the next one to read this.
-            state = await opened.panel.evaluate(
-                "el => JSON.stringify({config: Boolean(el.hass?.config), themes: el.hass?.themes, "
-                "selectedTheme: el.hass?.selectedTheme, scheme: matchMedia('(prefers-color-scheme: dark)').matches})"
-            )
-            stayed = "light" if dark else "dark"
-            raise AssertionError(f"the panel stayed {stayed}; Home Assistant gave it: {state}") from err
+        await wait_or_report(opened, shown, [handle, dark], f"the panel stayed {'dark' if away else 'light'}")
+
+
+async def wait_or_report(opened: Opened, expression: str, arg: list[Any], failure: str) -> None:
+    """Wait until ``expression`` holds; if it does not, fail with what Home Assistant gave the panel."""
+    try:
+        await opened.page.wait_for_function(expression, arg=arg, timeout=READY_MS)
+    except PlaywrightTimeoutError as err:
+        raise AssertionError(f"{failure}; Home Assistant gave the panel: {await theme_state(opened)}") from err
+
+
+async def theme_state(opened: Opened) -> str:
+    """What Home Assistant gave the panel for its colour scheme, for a failure's message."""
+    state: str = await opened.panel.evaluate(
+        "el => JSON.stringify({config: Boolean(el.hass?.config), themes: el.hass?.themes, "
+        "selectedTheme: el.hass?.selectedTheme, scheme: matchMedia('(prefers-color-scheme: dark)').matches})"
+    )
+    return state
 
 
 @pytest.mark.parametrize(
