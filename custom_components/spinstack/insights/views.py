@@ -443,13 +443,20 @@ class Insights:
                 kth = _kth(sums, limit)
                 return {item: value for item, value in sums.items() if value[0] >= kth}
             return sums
+        years = period.full_years()
+        plays_key, join = _name(plays_key), _name(join)
+        if years is not None and scope.contexts is not None and r_year not in _BY_CONTEXT:
+            # This yearly roll-up has no context: a filtered period is read from the plays, whole years too. The sums
+            # by track and album (the keys of the roll-ups without context) come from one read of them (the top view
+            # asks for both; reading them is most of the work), then the ``limit`` with the most plays, as the
+            # statement below orders them. Shorter periods read less: one statement per key costs less there.
+            items = (await self._plays_items(scope))[plays_key]
+            if limit is None:
+                return dict(items)  # callers may change it: the request's read stays as it was
+            ranked = heapq.nsmallest(limit, items.items(), key=lambda item: (-item[1][0], -item[1][1]))
+            return dict(ranked)
         parts: list[str] = []
         params: list[Any] = []
-        years = period.full_years()
-        unrolled = years is not None and scope.contexts is not None and r_year not in _BY_CONTEXT
-        if unrolled:
-            # This yearly roll-up has no context: a filtered period is read from the plays, whole years too.
-            years = None
         one_year = years is not None and years[0] == years[1]
         kept, ids = scope.ctx()
         if years is not None:
@@ -458,17 +465,7 @@ class Insights:
                 f"WHERE year >= ? AND year <= ?{kept}"
             )
             params.extend((*years, *ids))
-        plays_key, join = _name(plays_key), _name(join)
-        if unrolled and plays_key in _ITEM_KEYS:
-            # Whole years' plays: the sums by track and album come from one read of them (the top view asks for
-            # both; reading them is most of the work), then the ``limit`` with the most plays, as the statement
-            # below orders them. Shorter periods read less: one statement per key costs less there.
-            items = (await self._plays_items(scope))[plays_key]
-            if limit is None:
-                return dict(items)  # callers may change it: the request's read stays as it was
-            ranked = heapq.nsmallest(limit, items.items(), key=lambda item: (-item[1][0], -item[1][1]))
-            return dict(ranked)
-        for start, end in period.edges(store.clock, "year") if years is not None else [(period.start, period.end)]:
+        for start, end in period.edges(store.clock, "year"):
             in_plays, ids_plays = scope.ctx("p.context_id")
             parts.append(
                 f"SELECT {plays_key} AS k, 1 AS plays, p.heard AS heard FROM plays p {join}"  # noqa: S608
